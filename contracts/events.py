@@ -1,0 +1,86 @@
+"""Events: past-tense facts about a job, published on `jobs.events.<job_id>`.
+
+`JobEvent` is the discriminated union (on `kind`) every consumer parses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field, TypeAdapter
+
+from .base import Envelope
+from .enums import JobType
+from .records import ErrorInfo, OutputFile
+from .results import JobResult
+
+
+class JobEventBase(Envelope):
+    job_id: UUID
+    attempt: int = Field(default=1, ge=1)
+    producer: str | None = Field(default=None, description="Service that emitted it.")
+
+
+class JobQueued(JobEventBase):
+    kind: Literal["queued"] = "queued"
+    type: JobType
+
+
+class JobStarted(JobEventBase):
+    kind: Literal["started"] = "started"
+    worker: str | None = None
+
+
+class JobProgressed(JobEventBase):
+    kind: Literal["progressed"] = "progressed"
+    progress: float = Field(ge=0.0, le=1.0)
+    message: str | None = None
+
+
+class JobRequeued(JobEventBase):
+    """A transient failure: the job goes back to `pending` for attempt `attempt`."""
+
+    kind: Literal["requeued"] = "requeued"
+    error: ErrorInfo
+
+
+class JobCompleted(JobEventBase):
+    kind: Literal["completed"] = "completed"
+    result: JobResult
+    outputs: list[OutputFile] = Field(default_factory=list)
+    language: str | None = None
+
+
+class JobFailed(JobEventBase):
+    kind: Literal["failed"] = "failed"
+    error: ErrorInfo
+
+
+class JobCancelled(JobEventBase):
+    kind: Literal["cancelled"] = "cancelled"
+    reason: str | None = None
+
+
+class JobExpired(JobEventBase):
+    kind: Literal["expired"] = "expired"
+
+
+JobEvent = Annotated[
+    JobQueued
+    | JobStarted
+    | JobProgressed
+    | JobRequeued
+    | JobCompleted
+    | JobFailed
+    | JobCancelled
+    | JobExpired,
+    Field(discriminator="kind"),
+]
+
+JOB_EVENT_ADAPTER: TypeAdapter[JobEvent] = TypeAdapter(JobEvent)
+
+
+def parse_event(data: bytes | str) -> JobEvent:
+    """Parse any job event from its JSON form (raises pydantic.ValidationError)."""
+    return JOB_EVENT_ADAPTER.validate_json(data)

@@ -1,0 +1,124 @@
+"""Options per job type, validated at the edge (gateway and ledger) and again by workers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from .base import StrictModel
+from .enums import JobType
+
+LanguageCode = Annotated[str, Field(min_length=2, max_length=8, pattern=r"^[a-zA-Z-]+$")]
+
+
+class TranscribeOptions(StrictModel):
+    language: LanguageCode | None = Field(
+        default=None, description="ISO code of the spoken language; null detects it."
+    )
+    task: Literal["transcribe", "translate"] = "transcribe"
+    beam_size: int = Field(default=5, ge=1, le=10)
+    vad_filter: bool = True
+    word_timestamps: bool = False
+    initial_prompt: str | None = Field(default=None, max_length=2000)
+    batch_size: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="> 1 runs faster-whisper's BatchedInferencePipeline (faster on long media).",
+    )
+    temperature: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class SrtOptions(TranscribeOptions):
+    format: Literal["srt", "vtt"] = "srt"
+    max_chars_per_line: int = Field(default=42, ge=10, le=200)
+    max_lines_per_cue: int = Field(default=2, ge=1, le=4)
+    max_cue_duration_s: float = Field(default=7.0, gt=0.5, le=30.0)
+    min_cue_gap_ms: int = Field(default=80, ge=0, le=2000)
+    word_timestamps: bool = True
+
+
+class ConvertOptions(StrictModel):
+    preset: Literal["mp4", "webm", "audio_wav_16k_mono", "mp3", "m4a"] = "mp4"
+    max_height: int | None = Field(default=None, ge=16, le=4320)
+    video_bitrate: str | None = Field(default=None, pattern=r"^\d+[kM]?$")
+    audio_bitrate: str | None = Field(default=None, pattern=r"^\d+[kM]?$")
+    crf: int | None = Field(default=None, ge=0, le=63)
+    start_s: float | None = Field(default=None, ge=0)
+    end_s: float | None = Field(default=None, gt=0)
+    audio_only: bool = False
+
+    @model_validator(mode="after")
+    def _check_trim(self) -> ConvertOptions:
+        if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
+            raise ValueError("end_s must be greater than start_s")
+        return self
+
+
+class LlmOptions(StrictModel):
+    model: str | None = Field(default=None, description="Any litellm model string.")
+    system_prompt: str | None = Field(default=None, max_length=20000)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    language: LanguageCode | None = None
+
+
+class FixSrtOptions(LlmOptions):
+    chunk_cues: int = Field(default=40, ge=1, le=500)
+
+
+class TranslateSrtOptions(FixSrtOptions):
+    target_language: str = Field(min_length=2, max_length=64)
+
+
+class SummarizeOptions(LlmOptions):
+    max_words: int = Field(default=200, ge=10, le=5000)
+    style: Literal["paragraph", "bullets"] = "paragraph"
+
+
+class BatchOptions(StrictModel):
+    """A batch's own options: the child type and the options every child gets."""
+
+    child_type: JobType
+    child_options: dict[str, Any] = Field(default_factory=dict)
+
+
+JobOptions = (
+    TranscribeOptions
+    | SrtOptions
+    | ConvertOptions
+    | FixSrtOptions
+    | TranslateSrtOptions
+    | SummarizeOptions
+    | BatchOptions
+)
+
+OPTIONS_BY_TYPE: dict[JobType, type[StrictModel]] = {
+    JobType.TRANSCRIBE: TranscribeOptions,
+    JobType.GENERATE_SRT: SrtOptions,
+    JobType.CONVERT: ConvertOptions,
+    JobType.FIX_SRT: FixSrtOptions,
+    JobType.TRANSLATE_SRT: TranslateSrtOptions,
+    JobType.SUMMARIZE: SummarizeOptions,
+    JobType.BATCH: BatchOptions,
+}
+
+
+class InvalidOptionsError(ValueError):
+    """Options that do not validate; `field` names the first offending field."""
+
+    def __init__(self, message: str, field: str | None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse_options(job_type: JobType, raw: dict[str, Any] | None) -> StrictModel:
+    """Validate raw options for a job type; raise InvalidOptionsError naming the field."""
+    model = OPTIONS_BY_TYPE[job_type]
+    try:
+        return model.model_validate(raw or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        where = f"options.{field}" if field else "options"
+        raise InvalidOptionsError(f"{where}: {first['msg']}", field) from exc

@@ -1,0 +1,75 @@
+"""NATS helpers shared by services: broker construction and event publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+
+from contracts import JobEventBase, subjects
+from contracts.streams import StreamSettings, ensure_streams
+
+from .settings import NatsSettings
+
+
+def make_broker(settings: NatsSettings, name: str) -> NatsBroker:
+    return NatsBroker(
+        name=name,
+        graceful_timeout=30.0,
+        max_reconnect_attempts=-1,
+        **settings.connect_kwargs(),  # type: ignore[arg-type]
+    )
+
+
+def stream_settings(settings: NatsSettings) -> StreamSettings:
+    return StreamSettings(
+        replicas=settings.stream_replicas,
+        events_max_age_s=settings.events_max_age_hours * 3600,
+    )
+
+
+async def declare(broker: NatsBroker, settings: NatsSettings) -> JetStreamContext:
+    """Create the streams (idempotent) once the broker is connected."""
+    js: JetStreamContext = broker.config.connection_state.stream
+    await ensure_streams(js, stream_settings(settings))
+    return js
+
+
+class EventPublisher:
+    """Publishes job events durably: returns only once JetStream has stored the event."""
+
+    def __init__(self, js: JetStreamContext, producer: str) -> None:
+        self._js = js
+        self.producer = producer
+
+    async def publish(self, event: JobEventBase, timeout: float = 10.0) -> None:
+        if event.producer is None:
+            event = event.model_copy(update={"producer": self.producer})
+        await self._js.publish(
+            subjects.events_subject(event.job_id),
+            event.model_dump_json().encode(),
+            timeout=timeout,
+            headers={"Nats-Msg-Id": str(event.event_id)},
+        )
+
+
+async def wait_for_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_until_signal(
+    start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]
+) -> None:
+    await start()
+    try:
+        await wait_for_stop_signal()
+    finally:
+        await stop()

@@ -1,0 +1,54 @@
+"""Settings every service shares (NATS, S3, logging). Each service extends this."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NatsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server URL(s).")
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_token: SecretStr | None = None
+    nats_creds_file: str | None = None
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    events_max_age_hours: float = Field(default=168.0, gt=0)
+
+    def connect_kwargs(self) -> dict[str, object]:
+        kwargs: dict[str, object] = {"servers": self.nats_url.split(",")}
+        if self.nats_user:
+            kwargs["user"] = self.nats_user
+        if self.nats_password:
+            kwargs["password"] = self.nats_password.get_secret_value()
+        if self.nats_token:
+            kwargs["token"] = self.nats_token.get_secret_value()
+        if self.nats_creds_file:
+            kwargs["user_credentials"] = self.nats_creds_file
+        return kwargs
+
+
+class S3Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    s3_endpoint: str = Field(
+        default="http://127.0.0.1:9000", description="S3/MinIO endpoint URL (http or https)."
+    )
+    s3_access_key: str = "jetscribe"
+    s3_secret_key: SecretStr = SecretStr("jetscribe-dev-secret")
+    s3_bucket: str = "jetscribe"
+    s3_region: str = "us-east-1"
+    presign_expiry_s: int = Field(default=900, ge=1, le=7 * 24 * 3600)
+
+
+class ServiceSettings(NatsSettings, S3Settings):
+    """Base for every service: NATS + S3 + logging + the health/metrics port."""
+
+    log_level: str = "INFO"
+    log_json: bool | None = Field(
+        default=None, description="JSON logs; default: JSON unless stdout is a TTY."
+    )
+    health_host: str = "0.0.0.0"
+    health_port: int = Field(default=0, ge=0, le=65535, description="0 disables the port.")

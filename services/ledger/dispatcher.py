@@ -1,0 +1,109 @@
+"""Outbox dispatcher: publishes committed outbox rows to JetStream, then marks them.
+
+Rows are published right after their transaction commits (`kick`); a sweeper
+re-publishes anything older that JetStream has not confirmed, including at start-up.
+`Nats-Msg-Id` makes a repeated publish a no-op inside the stream's duplicate window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from services.common.logging import get_logger
+
+from .metrics import OUTBOX_PUBLISHED
+from .repository import OutboxMessage, Repository
+
+log = get_logger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self, repo: Repository, js: JetStreamContext, sweep_interval_s: float = 5.0
+    ) -> None:
+        self._repo = repo
+        self._js = js
+        self._sweep_interval_s = sweep_interval_s
+        self._pending: asyncio.Queue[int] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def kick(self, ids: Sequence[int]) -> None:
+        for i in ids:
+            self._pending.put_nowait(i)
+
+    async def start(self) -> None:
+        await self.sweep(older_than_s=0)  # re-publish what a previous run left behind
+        self._tasks = [
+            asyncio.create_task(self._publish_loop(), name="outbox-publish"),
+            asyncio.create_task(self._sweep_loop(), name="outbox-sweep"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def publish_now(self, message: OutboxMessage) -> None:
+        await self._js.publish(
+            message.subject, message.payload, headers={"Nats-Msg-Id": message.msg_id}
+        )
+
+    async def _publish_loop(self) -> None:
+        while True:
+            ids = [await self._pending.get()]
+            while not self._pending.empty() and len(ids) < 500:
+                ids.append(self._pending.get_nowait())
+            try:
+                await self._publish(await self._repo.outbox_rows(ids))
+            except Exception as exc:  # the sweeper retries what did not go out
+                log.warning("outbox publish failed", error=str(exc), rows=len(ids))
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_interval_s)
+            try:
+                await self.sweep(older_than_s=self._sweep_interval_s)
+            except Exception as exc:
+                log.warning("outbox sweep failed", error=str(exc))
+
+    async def sweep(self, older_than_s: float) -> int:
+        total = 0
+        while True:
+            rows = await self._repo.unpublished_outbox(older_than_s, 500)
+            if not rows:
+                return total
+            published = await self._publish(rows)
+            total += published
+            if published < len(rows):
+                return total
+
+    async def _publish(self, rows: Sequence[asyncpg.Record]) -> int:
+        if not rows:
+            return 0
+        results = await asyncio.gather(
+            *(
+                self._js.publish(
+                    r["subject"], bytes(r["payload"]), headers={"Nats-Msg-Id": r["msg_id"]}
+                )
+                for r in rows
+            ),
+            return_exceptions=True,
+        )
+        done = [
+            r["id"]
+            for r, res in zip(rows, results, strict=True)
+            if not isinstance(res, BaseException)
+        ]
+        await self._repo.mark_published(done)
+        OUTBOX_PUBLISHED.inc(len(done))
+        failed = len(rows) - len(done)
+        if failed:
+            log.warning("outbox rows not confirmed", failed=failed)
+        return len(done)

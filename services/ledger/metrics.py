@@ -1,0 +1,18 @@
+"""Prometheus metrics of the ledger."""
+
+from prometheus_client import Counter, Histogram
+
+JOBS_CREATED = Counter("jetscribe_ledger_jobs_created_total", "Jobs created", ["type", "source"])
+JOBS_REJECTED = Counter(
+    "jetscribe_ledger_jobs_rejected_total", "Submissions rejected", ["code", "source"]
+)
+EVENTS_INGESTED = Counter("jetscribe_ledger_events_ingested_total", "Job events stored", ["kind"])
+JOBS_FINISHED = Counter(
+    "jetscribe_jobs_finished_total", "Jobs reaching a terminal state", ["type", "status"]
+)
+OUTBOX_PUBLISHED = Counter("jetscribe_ledger_outbox_published_total", "Outbox rows published")
+INGEST_BATCH = Histogram(
+    "jetscribe_ledger_ingest_batch_size",
+    "Events per ingestion batch",
+    buckets=(1, 5, 20, 50, 100, 200, 500, 1000),
+)

@@ -1,0 +1,434 @@
+"""All SQL the ledger runs (asyncpg). Nothing else in the service writes SQL."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from contracts import (
+    ErrorInfo,
+    FileRecord,
+    JobEvent,
+    JobRecord,
+    JobStatus,
+    OutputFile,
+    StepState,
+)
+
+from .fold import JobState
+
+JOB_COLUMNS = """id, owner, type, status, options, file_id, file_ids, output_file_ids, result,
+    error_code, error_message, attempt, progress, language, parent_id, pipeline,
+    pipeline_root, pipeline_index, retention_hours, delete_after_retrieval, created_at,
+    started_at, finished_at, retrieved_at, ttl_deadline"""
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+@dataclass(frozen=True)
+class NewJob:
+    id: UUID
+    owner: str
+    type: str
+    status: JobStatus
+    options: dict[str, Any]
+    file_id: UUID | None
+    file_ids: list[UUID] | None
+    correlation_id: str | None
+    idempotency_key: str | None
+    callback_url: str | None
+    retention_hours: float | None
+    delete_after_retrieval: bool
+    pipeline: list[dict[str, Any]] | None = None
+    pipeline_root: UUID | None = None
+    pipeline_index: int | None = None
+    parent_id: UUID | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    subject: str
+    msg_id: str
+    payload: bytes
+
+
+def job_record(row: asyncpg.Record, steps: list[StepState] | None = None) -> JobRecord:
+    error = (
+        ErrorInfo(code=row["error_code"], message=row["error_message"] or "")
+        if row["error_code"]
+        else None
+    )
+    return JobRecord(
+        id=row["id"],
+        type=row["type"],
+        status=JobStatus(row["status"]),
+        progress=row["progress"],
+        attempt=row["attempt"],
+        file_id=row["file_id"],
+        options=row["options"] or {},
+        result=row["result"],
+        error=error,
+        parent_id=row["parent_id"],
+        language=row["language"],
+        output_file_ids=list(row["output_file_ids"] or []),
+        steps=steps,
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        retrieved_at=row["retrieved_at"],
+        ttl_deadline=row["ttl_deadline"],
+    )
+
+
+def job_state(row: asyncpg.Record) -> JobState:
+    return JobState(
+        status=JobStatus(row["status"]),
+        attempt=row["attempt"],
+        progress=row["progress"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        result=row["result"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        language=row["language"],
+        output_file_ids=tuple(row["output_file_ids"] or ()),
+        retention_hours=row["retention_hours"],
+        ttl_deadline=row["ttl_deadline"],
+    )
+
+
+def file_record(row: asyncpg.Record) -> FileRecord:
+    return FileRecord(
+        id=row["id"],
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size=row["size"],
+        sha256=row["sha256"],
+        duration_s=row["duration_s"],
+        created_at=row["created_at"],
+        job_id=row["job_id"],
+    )
+
+
+def encode_cursor(created_at: datetime, job_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{job_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+    stamp, job_id = raw.split("|", 1)
+    return datetime.fromisoformat(stamp), UUID(job_id)
+
+
+class Repository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    # --- files ---------------------------------------------------------------------
+
+    async def insert_file(
+        self,
+        file: OutputFile,
+        owner: str,
+        job_id: UUID | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> FileRecord:
+        sql = """INSERT INTO files (id, owner, object_key, filename, content_type, size,
+                                    sha256, duration_s, job_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (id) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256
+                 RETURNING *"""
+        args = (
+            file.id,
+            owner,
+            file.object_key,
+            file.filename,
+            file.content_type,
+            file.size,
+            file.sha256,
+            file.duration_s,
+            job_id,
+        )
+        if conn is not None:
+            row = await conn.fetchrow(sql, *args)
+        else:
+            row = await self.pool.fetchrow(sql, *args)
+        assert row is not None
+        return file_record(row)
+
+    async def get_file(self, file_id: UUID, owner: str) -> tuple[FileRecord, str] | None:
+        row = await self.pool.fetchrow(
+            "SELECT * FROM files WHERE id = $1 AND owner = $2 AND deleted_at IS NULL",
+            file_id,
+            owner,
+        )
+        return (file_record(row), row["object_key"]) if row else None
+
+    async def mark_file_deleted(self, file_id: UUID, owner: str) -> str | None:
+        return await self.pool.fetchval(  # type: ignore[no-any-return]
+            """UPDATE files SET deleted_at = now()
+               WHERE id = $1 AND owner = $2 AND deleted_at IS NULL RETURNING object_key""",
+            file_id,
+            owner,
+        )
+
+    # --- jobs ----------------------------------------------------------------------
+
+    async def find_job(self, job_id: UUID) -> JobRecord | None:
+        row = await self.pool.fetchrow(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1", job_id)
+        return job_record(row) if row else None
+
+    async def find_by_idempotency_key(self, owner: str, key: str) -> JobRecord | None:
+        row = await self.pool.fetchrow(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE owner = $1 AND idempotency_key = $2",
+            owner,
+            key,
+        )
+        return job_record(row) if row else None
+
+    async def create_job(
+        self, job: NewJob, events: Sequence[JobEvent], outbox: Sequence[OutboxMessage]
+    ) -> tuple[JobRecord, list[int], bool]:
+        """Insert a job, its first events and its outbox rows in one transaction.
+
+        Returns (job, outbox ids, created). An existing job with the same id or
+        idempotency key is returned unchanged (`created` False).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                f"""INSERT INTO jobs (id, owner, type, status, options, file_id, file_ids,
+                        correlation_id, idempotency_key, callback_url, retention_hours,
+                        delete_after_retrieval, pipeline, pipeline_root, pipeline_index,
+                        parent_id, error_code, error_message, created_at, finished_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                            $16, $17, $18, coalesce($19, now()),
+                            CASE WHEN $4 = 'failed' THEN now() END)
+                    ON CONFLICT DO NOTHING
+                    RETURNING {JOB_COLUMNS}""",
+                job.id,
+                job.owner,
+                job.type,
+                job.status.value,
+                job.options,
+                job.file_id,
+                job.file_ids,
+                job.correlation_id,
+                job.idempotency_key,
+                job.callback_url,
+                job.retention_hours,
+                job.delete_after_retrieval,
+                job.pipeline,
+                job.pipeline_root,
+                job.pipeline_index,
+                job.parent_id,
+                job.error_code,
+                job.error_message,
+                job.created_at,
+            )
+            if row is None:
+                existing = await conn.fetchrow(
+                    f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1
+                        OR (owner = $2 AND idempotency_key = $3)""",
+                    job.id,
+                    job.owner,
+                    job.idempotency_key,
+                )
+                assert existing is not None
+                return job_record(existing), [], False
+            await self._insert_events(conn, events)
+            ids = await self._insert_outbox(conn, outbox)
+            return job_record(row), ids, True
+
+    async def list_jobs(
+        self,
+        owner: str,
+        status: str | None,
+        job_type: str | None,
+        parent_id: UUID | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[JobRecord], str | None]:
+        clauses = ["owner = $1"]
+        args: list[Any] = [owner]
+        for column, value in (("status", status), ("type", job_type), ("parent_id", parent_id)):
+            if value is not None:
+                args.append(value)
+                clauses.append(f"{column} = ${len(args)}")
+        if cursor:
+            created_at, last_id = decode_cursor(cursor)
+            args += [created_at, last_id]
+            clauses.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
+        args.append(limit + 1)
+        rows = await self.pool.fetch(
+            f"""SELECT {JOB_COLUMNS} FROM jobs WHERE {" AND ".join(clauses)}
+                ORDER BY created_at DESC, id DESC LIMIT ${len(args)}""",
+            *args,
+        )
+        items = [job_record(r) for r in rows[:limit]]
+        next_cursor = (
+            encode_cursor(rows[limit - 1]["created_at"], rows[limit - 1]["id"])
+            if len(rows) > limit
+            else None
+        )
+        return items, next_cursor
+
+    async def get_job(self, job_id: UUID, owner: str, mark_retrieved: bool) -> JobRecord | None:
+        if mark_retrieved:
+            # The first fetch of a finished result is recorded (retention rules use it).
+            row = await self.pool.fetchrow(
+                f"""UPDATE jobs SET retrieved_at = coalesce(retrieved_at, now())
+                    WHERE id = $1 AND owner = $2
+                      AND status IN ('completed', 'failed', 'cancelled')
+                    RETURNING {JOB_COLUMNS}""",
+                job_id,
+                owner,
+            )
+            if row is not None:
+                return job_record(row)
+        row = await self.pool.fetchrow(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND owner = $2", job_id, owner
+        )
+        return job_record(row) if row else None
+
+    async def job_events(self, job_id: UUID) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT payload FROM job_events WHERE job_id = $1 ORDER BY seq", job_id
+        )
+        return [r["payload"] for r in rows]
+
+    # --- events --------------------------------------------------------------------
+
+    @staticmethod
+    async def _insert_events(conn: asyncpg.Connection, events: Sequence[JobEvent]) -> set[UUID]:
+        if not events:
+            return set()
+        rows = await conn.fetch(
+            """INSERT INTO job_events (event_id, job_id, kind, attempt, occurred_at, payload)
+               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[],
+                                    $5::timestamptz[], $6::jsonb[])
+               ON CONFLICT (event_id) DO NOTHING
+               RETURNING event_id""",
+            [e.event_id for e in events],
+            [e.job_id for e in events],
+            [e.kind for e in events],
+            [e.attempt for e in events],
+            [e.occurred_at for e in events],
+            [e.model_dump(mode="json") for e in events],
+        )
+        return {r["event_id"] for r in rows}
+
+    async def ingest_events(
+        self,
+        events: Sequence[JobEvent],
+        fold_all: Any,
+    ) -> int:
+        """Append events (idempotently) and fold the new ones into their jobs.
+
+        `fold_all(states, new_events, conn)` receives {job_id: (JobState, owner)} for the
+        affected jobs, returns the changed states and may write more rows through conn.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            inserted = await self._insert_events(conn, events)
+            fresh = [e for e in events if e.event_id in inserted]
+            if not fresh:
+                return 0
+            job_ids = sorted({e.job_id for e in fresh})
+            rows = await conn.fetch(
+                f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])
+                    ORDER BY id FOR UPDATE""",
+                job_ids,
+            )
+            states = {r["id"]: (job_state(r), r) for r in rows}
+            changed: dict[UUID, JobState] = await fold_all(states, fresh, conn)
+            if changed:
+                await self._write_states(conn, changed)
+            return len(fresh)
+
+    @staticmethod
+    async def _write_states(conn: asyncpg.Connection, changed: dict[UUID, JobState]) -> None:
+        ids = list(changed)
+        s = [changed[i] for i in ids]
+        await conn.execute(
+            """UPDATE jobs AS j SET
+                   status = u.status, attempt = u.attempt, progress = u.progress,
+                   started_at = u.started_at, finished_at = u.finished_at, result = u.result,
+                   error_code = u.error_code, error_message = u.error_message,
+                   language = u.language, output_file_ids = u.outputs::uuid[],
+                   ttl_deadline = u.ttl_deadline, updated_at = now()
+               FROM (SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::float8[],
+                        $5::timestamptz[], $6::timestamptz[], $7::jsonb[], $8::text[],
+                        $9::text[], $10::text[], $11::text[], $12::timestamptz[])
+                     AS t(id, status, attempt, progress, started_at, finished_at, result,
+                          error_code, error_message, language, outputs, ttl_deadline)) AS u
+               WHERE j.id = u.id""",
+            ids,
+            [x.status.value for x in s],
+            [x.attempt for x in s],
+            [x.progress for x in s],
+            [x.started_at for x in s],
+            [x.finished_at for x in s],
+            [x.result for x in s],
+            [x.error_code for x in s],
+            [x.error_message for x in s],
+            [x.language for x in s],
+            ["{" + ",".join(str(o) for o in x.output_file_ids) + "}" for x in s],
+            [x.ttl_deadline for x in s],
+        )
+
+    # --- outbox --------------------------------------------------------------------
+
+    @staticmethod
+    async def _insert_outbox(
+        conn: asyncpg.Connection, messages: Sequence[OutboxMessage]
+    ) -> list[int]:
+        if not messages:
+            return []
+        rows = await conn.fetch(
+            """INSERT INTO outbox (subject, msg_id, payload)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) RETURNING id""",
+            [m.subject for m in messages],
+            [m.msg_id for m in messages],
+            [m.payload for m in messages],
+        )
+        return [r["id"] for r in rows]
+
+    async def add_outbox(
+        self, conn: asyncpg.Connection, messages: Sequence[OutboxMessage]
+    ) -> list[int]:
+        return await self._insert_outbox(conn, messages)
+
+    async def outbox_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
+        return await self.pool.fetch(  # type: ignore[no-any-return]
+            """SELECT id, subject, msg_id, payload FROM outbox
+               WHERE id = ANY($1::bigint[]) AND published_at IS NULL ORDER BY id""",
+            list(ids),
+        )
+
+    async def unpublished_outbox(self, older_than_s: float, limit: int) -> list[asyncpg.Record]:
+        return await self.pool.fetch(  # type: ignore[no-any-return]
+            """SELECT id, subject, msg_id, payload FROM outbox
+               WHERE published_at IS NULL
+                 AND created_at <= now() - make_interval(secs => $1)
+               ORDER BY id LIMIT $2""",
+            older_than_s,
+            limit,
+        )
+
+    async def mark_published(self, ids: Sequence[int]) -> None:
+        if ids:
+            await self.pool.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", list(ids)
+            )

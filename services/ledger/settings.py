@@ -1,0 +1,21 @@
+"""Settings of the job-ledger (env vars, no prefix for the shared ones)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from services.common.settings import ServiceSettings
+
+
+class LedgerSettings(ServiceSettings):
+    database_url: SecretStr = Field(
+        default=SecretStr("postgresql://postgres@127.0.0.1:5432/jetscribe"),
+        description="PostgreSQL DSN (asyncpg).",
+    )
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    outbox_sweep_s: float = Field(default=5.0, gt=0)
+    submit_max_deliver: int = Field(default=5, ge=1)
+    events_batch_size: int = Field(default=500, ge=1, le=5000)
+    events_batch_wait_s: float = Field(default=0.02, gt=0)
+    health_port: int = 8081
