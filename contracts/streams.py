@@ -78,10 +78,13 @@ def worker_consumer(
     *,
     ack_wait_s: float = 60.0,
     max_deliver: int = 5,
-    max_ack_pending: int = 1,
+    max_ack_pending: int = 1000,
     backoff_s: list[float] | None = None,
 ) -> ConsumerConfig:
     """Durable pull consumer a worker pool shares for one job type.
+
+    `max_ack_pending` bounds the whole pool (it is per consumer, not per replica); each
+    replica takes only as many jobs as it has free slots by fetching that many at a time.
 
     `ack_wait` stays short because workers heartbeat (`in_progress`) while they work,
     so a dead worker's job comes back within about a minute.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -19,9 +20,18 @@ def make_broker(settings: NatsSettings, name: str) -> NatsBroker:
     return NatsBroker(
         name=name,
         graceful_timeout=30.0,
+        # FastStream's own lines (per-message access logs, task supervision) only on debug.
+        logger=_faststream_logger(),
         max_reconnect_attempts=-1,
         **settings.connect_kwargs(),  # type: ignore[arg-type]
     )
+
+
+def _faststream_logger() -> logging.Logger:
+    logger = logging.getLogger("jetscribe.faststream")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+    return logger
 
 
 def stream_settings(settings: NatsSettings) -> StreamSettings:

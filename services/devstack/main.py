@@ -1,0 +1,161 @@
+"""`make dev`: embedded NATS, PostgreSQL and S3 plus every service, in one terminal.
+
+Each piece of infrastructure is skipped when its URL is given (NATS_URL, DATABASE_URL,
+S3_ENDPOINT). State lives under `.dev/` and survives a restart; Ctrl-C stops every
+process this started, services first, then infrastructure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from . import infra
+
+SERVICES = [
+    # name, module, health-port env
+    ("job-ledger", "services.ledger.main"),
+    ("transcriber", "services.transcriber.main"),
+    ("gateway", "services.gateway.main"),
+]
+
+
+@dataclass
+class Child:
+    name: str
+    popen: subprocess.Popen[bytes]
+    ready_url: str
+
+
+def _pump(name: str, stream: object, log_path: Path) -> None:
+    width = 12
+    with log_path.open("ab") as log:
+        for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
+            log.write(line)
+            log.flush()
+            sys.stdout.write(f"{name:<{width}}| {line.decode(errors='replace')}")
+            sys.stdout.flush()
+
+
+def start_service(
+    name: str, module: str, env: dict[str, str], log_dir: Path, ready_url: str
+) -> Child:
+    popen = subprocess.Popen(
+        [sys.executable, "-m", module],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **env},
+        preexec_fn=infra._die_with_parent,
+        start_new_session=True,
+    )
+    threading.Thread(
+        target=_pump, args=(name, popen.stdout, log_dir / f"{name}.log"), daemon=True
+    ).start()
+    return Child(name, popen, ready_url)
+
+
+def wait_ready(children: list[Child], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(children)
+    while pending and time.monotonic() < deadline:
+        for child in list(pending):
+            if child.popen.poll() is not None:
+                raise infra.InfraError(f"{child.name} exited with {child.popen.returncode}")
+            try:
+                if httpx.get(child.ready_url, timeout=1.0).status_code == 200:
+                    pending.remove(child)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    if pending:
+        raise infra.InfraError(f"not ready after {timeout:.0f}s: {[c.name for c in pending]}")
+
+
+def stop_all(children: list[Child], procs: list[infra.Proc]) -> None:
+    for child in reversed(children):
+        if child.popen.poll() is None:
+            child.popen.send_signal(signal.SIGTERM)
+    for child in reversed(children):
+        try:
+            child.popen.wait(30)
+        except subprocess.TimeoutExpired:
+            child.popen.kill()
+    for proc in reversed(procs):
+        proc.stop()
+
+
+def main() -> None:
+    root = Path(os.environ.get("DEV_DIR", ".dev")).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    log_dir = root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    port = int(os.environ.get("PORT", "8000"))
+    if infra.port_open(port):
+        sys.exit(f"port {port} is already in use: set PORT to another one")
+
+    procs: list[infra.Proc] = []
+    children: list[Child] = []
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        env: dict[str, str] = {
+            "LOG_JSON": os.environ.get("LOG_JSON", "false"),
+            "HF_HUB_OFFLINE": "1",
+            "ORT_DISABLE_TELEMETRY": "1",
+        }
+        if "NATS_URL" not in os.environ:
+            procs.append(infra.start_nats(root / "nats" / "jetstream"))
+            env["NATS_URL"] = procs[-1].url
+        if "DATABASE_URL" not in os.environ:
+            procs.append(infra.start_postgres(root / "postgres" / "data"))
+            env["DATABASE_URL"] = procs[-1].url
+        if "S3_ENDPOINT" not in os.environ:
+            procs.append(infra.start_s3(root / "s3" / "data"))
+            env.update(
+                S3_ENDPOINT=procs[-1].url,
+                S3_ACCESS_KEY=infra.S3_ACCESS_KEY,
+                S3_SECRET_KEY=infra.S3_SECRET_KEY,
+            )
+        for proc in procs:
+            print(f"{proc.name:<12}| {proc.url}  (log: {proc.log_path})", flush=True)
+
+        health_ports = {name: infra.free_port() for name, _ in SERVICES}
+        for name, module in SERVICES:
+            svc_env = {**env, "HEALTH_PORT": str(health_ports[name])}
+            ready = f"http://127.0.0.1:{health_ports[name]}/readyz"
+            if name == "gateway":
+                svc_env.update(PORT=str(port), HEALTH_PORT="0")
+                ready = f"http://127.0.0.1:{port}/readyz"
+            children.append(start_service(name, module, svc_env, log_dir, ready))
+        wait_ready(children, timeout=180)
+        print(
+            f"\njetscribe is ready: http://127.0.0.1:{port}  (API docs: "
+            f"http://127.0.0.1:{port}/docs)\nPress Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stop.is_set():
+            for child in children:
+                if child.popen.poll() is not None:
+                    raise infra.InfraError(f"{child.name} exited with {child.popen.returncode}")
+            stop.wait(0.5)
+    except infra.InfraError as exc:
+        print(f"\nmake dev failed: {exc}", file=sys.stderr, flush=True)
+        stop_all(children, procs)
+        sys.exit(1)
+    print("\nstopping jetscribe…", flush=True)
+    stop_all(children, procs)
+    print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Gateway application: wiring and lifespan only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import nats
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from contracts import subjects
+from services.common.logging import get_logger
+from services.common.startup import wait_for
+from services.common.storage import ObjectStore
+
+from . import errors
+from .ledger_client import LedgerClient
+from .metrics import LATENCY, REQUESTS
+from .routes import files, jobs, transcribe_alias
+from .settings import GatewaySettings
+from .state import Resources
+
+log = get_logger(__name__)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nc = await wait_for(
+            "nats",
+            lambda: nats.connect(**settings.connect_kwargs(), max_reconnect_attempts=-1),  # type: ignore[arg-type]
+        )
+        store = ObjectStore(settings, settings.s3_public_endpoint)
+        await wait_for("s3", store.ensure_bucket)
+        app.state.resources = Resources(
+            settings=settings,
+            nc=nc,
+            ledger=LedgerClient(nc, settings.ledger_timeout_s),
+            store=store,
+        )
+        log.info("gateway started", port=settings.port)
+        try:
+            yield
+        finally:
+            await nc.drain()
+
+    app = FastAPI(
+        title="jetscribe",
+        version="1",
+        description="Transcripts, subtitles, conversion and LLM subtitle fixing as jobs.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(files.router)
+    app.include_router(jobs.router)
+    app.include_router(transcribe_alias.router)
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz(request: Request) -> JSONResponse:
+        res: Resources | None = getattr(request.app.state, "resources", None)
+        checks = {"nats": False, "ledger": False, "s3": False}
+        if res is not None:
+            checks["nats"] = res.nc.is_connected
+            checks["s3"] = await res.store.ping()
+            try:
+                await res.nc.request(subjects.LEDGER_JOBS_LIST, b'{"limit": 1}', timeout=2.0)
+                checks["ledger"] = True
+            except Exception:
+                checks["ledger"] = False
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"])
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

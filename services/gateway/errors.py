@@ -1,0 +1,60 @@
+"""API errors: JSON `{"error": {"code", "message"}}` with a stable code."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from contracts import ErrorCode, ErrorInfo
+
+# Ledger error codes → HTTP status.
+STATUS_BY_CODE: dict[str, int] = {
+    ErrorCode.FILE_NOT_FOUND: 404,
+    ErrorCode.JOB_NOT_FOUND: 404,
+    ErrorCode.INVALID_OPTIONS: 422,
+    ErrorCode.INVALID_REQUEST: 422,
+    ErrorCode.UNKNOWN_JOB_TYPE: 422,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.EXPIRED: 410,
+    ErrorCode.UNAVAILABLE: 503,
+    "job_finished": 409,
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    @classmethod
+    def from_info(cls, info: ErrorInfo) -> ApiError:
+        return cls(STATUS_BY_CODE.get(info.code, 500), info.code, info.message)
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc)
+        code = ErrorCode.INVALID_OPTIONS if loc[:1] == ["options"] else ErrorCode.INVALID_REQUEST
+        message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+        return JSONResponse(error_body(code, message), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)

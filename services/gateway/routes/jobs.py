@@ -1,0 +1,177 @@
+"""/v1/jobs: submit (202 at once), get with ?wait=, list, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Header, Query
+
+from contracts import (
+    ErrorCode,
+    InvalidOptionsError,
+    JobListRequest,
+    JobRecord,
+    JobStatus,
+    JobType,
+    SubmitJob,
+    parse_options,
+    subjects,
+)
+
+from ..errors import ApiError
+from ..metrics import JOBS_SUBMITTED
+from ..state import Owner, Res, Resources
+from ..views import JobCreate, JobList, JobOut, job_out
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+TERMINAL_KINDS = {"completed", "failed", "cancelled", "expired"}
+SUBMITTABLE = [t.value for t in JobType if t is not JobType.BATCH]
+
+
+def job_type_of(raw: str) -> JobType:
+    if raw not in SUBMITTABLE:
+        raise ApiError(
+            422,
+            ErrorCode.UNKNOWN_JOB_TYPE,
+            f"unknown job type {raw!r}; expected one of {', '.join(SUBMITTABLE)}",
+        )
+    return JobType(raw)
+
+
+def validate_options(job_type: JobType, options: dict[str, Any], where: str = "options") -> None:
+    try:
+        parse_options(job_type, options)
+    except InvalidOptionsError as exc:
+        raise ApiError(
+            422, ErrorCode.INVALID_OPTIONS, str(exc).replace("options", where, 1)
+        ) from exc
+
+
+async def submit_job(res: Resources, submit: SubmitJob) -> JobRecord:
+    reply = await res.ledger.create_job(submit)
+    if reply.error:
+        raise ApiError.from_info(reply.error)
+    assert reply.job is not None
+    JOBS_SUBMITTED.labels(type=submit.type.value).inc()
+    return reply.job
+
+
+@router.post("", status_code=202, response_model=JobOut)
+async def create_job(
+    body: JobCreate,
+    res: Res,
+    owner: Owner,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JobOut:
+    """Submit a job; answers at once with its id (`pending`)."""
+    job_type = job_type_of(body.type)
+    validate_options(job_type, body.options)
+    for i, step in enumerate(body.then):
+        validate_options(step.type, step.options, f"then[{i}].options")
+    submit = SubmitJob(
+        job_id=uuid4(),
+        type=job_type,
+        file_id=body.file_id,
+        options=body.options,
+        then=body.then,
+        callback_url=body.callback_url,  # type: ignore[arg-type]
+        retention_hours=body.retention_hours,
+        delete_after_retrieval=body.delete_after_retrieval,
+        owner=owner,
+        idempotency_key=idempotency_key,
+    )
+    return job_out(await submit_job(res, submit))
+
+
+async def fetch_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
+    reply = await res.ledger.get_job(job_id, owner, mark_retrieved=True)
+    if reply.error or reply.job is None:
+        raise ApiError(404, ErrorCode.JOB_NOT_FOUND, f"job {job_id} not found")
+    return reply.job
+
+
+async def wait_for_job(res: Resources, job_id: UUID, owner: str, wait_s: float) -> JobRecord:
+    """The job once terminal, or as it stands when `wait_s` runs out.
+
+    Driven by the job's events (a core subscription to `jobs.events.<id>`), not by
+    polling: we subscribe first, then read, so no event can slip between the two.
+    """
+    sub = await res.nc.subscribe(subjects.events_subject(job_id))
+    try:
+        job = await fetch_job(res, job_id, owner)
+        deadline = time.monotonic() + wait_s
+        while not job.status.is_terminal:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                msg = await sub.next_msg(timeout=remaining)
+            except TimeoutError:
+                break
+            if _kind(msg.data) in TERMINAL_KINDS:
+                # The ledger folds the event a moment after it was published.
+                for _ in range(100):
+                    job = await fetch_job(res, job_id, owner)
+                    if job.status.is_terminal:
+                        break
+                    await asyncio.sleep(0.02)
+        return job
+    finally:
+        await sub.unsubscribe()
+
+
+def _kind(data: bytes) -> str | None:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    return value.get("kind") if isinstance(value, dict) else None
+
+
+@router.get("/{job_id}", response_model=JobOut)
+async def get_job(
+    job_id: UUID,
+    res: Res,
+    owner: Owner,
+    wait: Annotated[
+        float, Query(ge=0, description="Block up to this many seconds until the job is terminal.")
+    ] = 0,
+) -> JobOut:
+    if wait > 0:
+        job = await wait_for_job(res, job_id, owner, min(wait, res.settings.max_wait_s))
+    else:
+        job = await fetch_job(res, job_id, owner)
+    return job_out(job)
+
+
+@router.get("", response_model=JobList)
+async def list_jobs(
+    res: Res,
+    owner: Owner,
+    status: JobStatus | None = None,
+    type: Annotated[JobType | None, Query()] = None,
+    parent_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> JobList:
+    reply = await res.ledger.list_jobs(
+        JobListRequest(
+            owner=owner, status=status, type=type, parent_id=parent_id, limit=limit, cursor=cursor
+        )
+    )
+    if reply.error:
+        raise ApiError.from_info(reply.error)
+    return JobList(items=[job_out(j) for j in reply.items], next_cursor=reply.next_cursor)
+
+
+@router.post("/{job_id}/cancel", status_code=202, response_model=JobOut)
+async def cancel_job(job_id: UUID, res: Res, owner: Owner) -> JobOut:
+    reply = await res.ledger.cancel_job(job_id, owner)
+    if reply.error:
+        raise ApiError.from_info(reply.error)
+    assert reply.job is not None
+    return job_out(reply.job)

@@ -1,0 +1,36 @@
+"""Resources the gateway builds in its lifespan and injects into routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from nats.aio.client import Client
+
+from services.common.storage import ObjectStore
+
+from .ledger_client import LedgerClient
+from .settings import GatewaySettings
+
+
+@dataclass
+class Resources:
+    settings: GatewaySettings
+    nc: Client
+    ledger: LedgerClient
+    store: ObjectStore
+
+
+def get_resources(request: Request) -> Resources:
+    res: Resources = request.app.state.resources
+    return res
+
+
+def get_owner(request: Request) -> str:
+    """The tenant of the caller. API keys come later; until then everything is `default`."""
+    return "default"
+
+
+Res = Annotated[Resources, Depends(get_resources)]
+Owner = Annotated[str, Depends(get_owner)]

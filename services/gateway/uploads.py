@@ -1,0 +1,213 @@
+"""Streaming multipart uploads straight into S3, with bounded memory.
+
+The request body is parsed incrementally (python-multipart's push parser). The `file`
+part's bytes go through a `ChunkPipe` into a multipart S3 upload running in a thread;
+other form fields (small) are collected for the caller. The size cap is enforced while
+streaming, so an oversized upload is refused without being stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import mimetypes
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID, uuid4
+
+from python_multipart import MultipartParser
+from python_multipart.multipart import parse_options_header
+from starlette.requests import Request
+
+from contracts import ErrorCode
+from services.common.storage import ChunkPipe, ObjectStore, upload_key
+
+from .errors import ApiError
+from .metrics import S3_BYTES
+
+MAX_FIELD_BYTES = 64 * 1024
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+@dataclass
+class UploadedFile:
+    id: UUID
+    key: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Part:
+    name: str = ""
+    filename: str | None = None
+    content_type: str | None = None
+    data: bytearray = field(default_factory=bytearray)
+
+
+class _Collector:
+    """Callbacks for the push parser: records headers, routes data."""
+
+    def __init__(self) -> None:
+        self.part = _Part()
+        self.header_field = bytearray()
+        self.header_value = bytearray()
+        self.headers: dict[str, bytes] = {}
+        self.file_started: _Part | None = None
+        self.file_chunks: list[bytes] = []
+        self.file_done = False
+        self.fields: dict[str, str] = {}
+
+    def callbacks(self) -> dict[str, Any]:
+        names = (
+            "on_part_begin",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_part_data",
+            "on_part_end",
+        )
+        return {name: getattr(self, name) for name in names}
+
+    def on_part_begin(self) -> None:
+        self.part = _Part()
+        self.headers = {}
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.headers[self.header_field.decode("latin-1").lower()] = bytes(self.header_value)
+        self.header_field.clear()
+        self.header_value.clear()
+
+    def on_headers_finished(self) -> None:
+        _, params = parse_options_header(self.headers.get("content-disposition", b""))
+        self.part.name = params.get(b"name", b"").decode("utf-8", "replace")
+        raw_filename = params.get(b"filename")
+        self.part.filename = raw_filename.decode("utf-8", "replace") if raw_filename else None
+        ctype = self.headers.get("content-type")
+        self.part.content_type = ctype.decode("latin-1") if ctype else None
+        if self.part.name == "file" and self.file_started is None:
+            self.file_started = self.part
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.part is self.file_started:
+            self.file_chunks.append(data[start:end])
+        else:
+            if len(self.part.data) + (end - start) > MAX_FIELD_BYTES:
+                raise ApiError(413, ErrorCode.PAYLOAD_TOO_LARGE, "form field too large")
+            self.part.data += data[start:end]
+
+    def on_part_end(self) -> None:
+        if self.part is self.file_started:
+            self.file_done = True
+        elif self.part.name:
+            self.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
+
+
+def _content_type(part: _Part) -> str:
+    if part.content_type and part.content_type != "application/octet-stream":
+        return part.content_type
+    guessed, _ = mimetypes.guess_type(part.filename or "")
+    return guessed or "application/octet-stream"
+
+
+async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -> UploadedFile:
+    """Stream the `file` field of a multipart request into S3; return what was stored."""
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise ApiError(
+            422, ErrorCode.INVALID_REQUEST, "expected multipart/form-data with a 'file' field"
+        )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes + 1024 * 1024:
+        raise ApiError(413, ErrorCode.PAYLOAD_TOO_LARGE, f"upload exceeds {max_bytes} bytes")
+
+    collector = _Collector()
+    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+    file_id = uuid4()
+    key = upload_key(file_id)
+    pipe = ChunkPipe()
+    digest = hashlib.sha256()
+    size = 0
+    upload: asyncio.Task[None] | None = None
+
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            part = collector.file_started
+            if part is not None and upload is None:
+                metadata = {"original-filename": quote(part.filename or "upload")}
+                upload = asyncio.create_task(
+                    asyncio.to_thread(
+                        store.put_stream_sync, key, pipe, _content_type(part), metadata
+                    )
+                )
+            for data in collector.file_chunks:
+                size += len(data)
+                if size > max_bytes:
+                    raise UploadTooLarge
+                digest.update(data)
+                await asyncio.to_thread(pipe.feed, data)
+            collector.file_chunks.clear()
+        parser.finalize()
+    except UploadTooLarge:
+        await _abort(pipe, upload, store, key, UploadTooLarge())
+        raise ApiError(
+            413, ErrorCode.PAYLOAD_TOO_LARGE, f"upload exceeds {max_bytes} bytes"
+        ) from None
+    except asyncio.CancelledError:  # client went away: unblock and drop the upload
+        await _abort(pipe, upload, store, key, RuntimeError("client disconnected"))
+        raise
+    except Exception as exc:
+        await _abort(pipe, upload, store, key, exc)
+        if isinstance(exc, ApiError):
+            raise
+        raise ApiError(422, ErrorCode.INVALID_REQUEST, f"malformed multipart body: {exc}") from exc
+
+    part = collector.file_started
+    if part is None or upload is None:
+        raise ApiError(422, ErrorCode.INVALID_REQUEST, "multipart field 'file' is required")
+    pipe.close()
+    await upload
+    S3_BYTES.labels(direction="in").inc(size)
+    return UploadedFile(
+        id=file_id,
+        key=key,
+        filename=(part.filename or "upload")[:255],
+        content_type=_content_type(part),
+        size=size,
+        sha256=digest.hexdigest(),
+        fields=collector.fields,
+    )
+
+
+async def _abort(
+    pipe: ChunkPipe,
+    upload: asyncio.Task[None] | None,
+    store: ObjectStore,
+    key: str,
+    error: Exception,
+) -> None:
+    pipe.close(error)
+    if upload is not None:
+        # The SDK aborts its own multipart upload when the stream raises; remove any
+        # object a single-part upload may have left.
+        with contextlib.suppress(Exception):
+            await upload
+        with contextlib.suppress(Exception):
+            await store.remove(key)

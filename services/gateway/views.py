@@ -1,0 +1,85 @@
+"""Public REST shapes (add fields freely, rename none) built from ledger records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from contracts import ErrorInfo, FileRecord, JobRecord, JobStatus, PipelineStep, StepState
+from services.common.storage import ObjectStore
+
+
+class FileOut(BaseModel):
+    id: UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str | None
+    duration_s: float | None
+    created_at: datetime
+    url: str | None = Field(description="Presigned download URL (short expiry).")
+    job_id: UUID | None = None
+
+
+class JobOut(BaseModel):
+    id: UUID
+    type: str
+    status: JobStatus
+    progress: float
+    attempt: int
+    file_id: UUID | None
+    options: dict[str, Any]
+    result: dict[str, Any] | None
+    error: ErrorInfo | None
+    parent_id: UUID | None
+    language: str | None = None
+    output_file_ids: list[UUID] = Field(default_factory=list)
+    steps: list[StepState] | None = None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    retrieved_at: datetime | None
+    ttl_deadline: datetime | None
+
+
+class JobList(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None
+
+
+class JobCreate(BaseModel):
+    type: str = Field(
+        description="transcribe, generate_srt, convert, fix_srt, translate_srt, summarize"
+    )
+    file_id: UUID
+    options: dict[str, Any] = Field(default_factory=dict)
+    then: list[PipelineStep] = Field(default_factory=list)
+    callback_url: str | None = None
+    retention_hours: float | None = Field(default=None, gt=0)
+    delete_after_retrieval: bool = False
+
+
+class TranscribeAccepted(BaseModel):
+    job_id: UUID
+    status: JobStatus
+    file_id: UUID
+
+
+class TranscribeStatus(BaseModel):
+    job_id: UUID
+    status: JobStatus
+    language: str | None
+    result: dict[str, Any] | None
+    error: ErrorInfo | None
+
+
+def file_out(record: FileRecord, key: str | None, store: ObjectStore) -> FileOut:
+    url = store.presign_get(key, record.filename) if key else None
+    return FileOut(**record.model_dump(exclude={"url"}), url=url)
+
+
+def job_out(job: JobRecord) -> JobOut:
+    return JobOut(**job.model_dump())
