@@ -1,0 +1,75 @@
+# jetscribe — one command per habit. `make dev` runs the whole stack, `make test` checks it.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Debian packages the project needs on a bare machine: PostgreSQL server binaries (the
+# embedded database of `make dev`/`make test`) and espeak-ng (speech for the tests).
+APT_PACKAGES := espeak-ng
+export HF_HUB_OFFLINE := 1
+export ORT_DISABLE_TELEMETRY := 1
+
+.PHONY: help install system-deps dev test test-fast lint format check schemas bench clean
+
+help:
+	@echo "make dev      run NATS, PostgreSQL, S3 and every service; gateway on :8000 (PORT=...)"
+	@echo "make test     the whole test suite (unit, handlers, connected, end to end)"
+	@echo "make lint     ruff + mypy      make check  lint + test"
+	@echo "make schemas  export JSON Schema / AsyncAPI of the contracts"
+	@echo "make bench    benchmarks (never part of make test), results in tests/bench/results"
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Installs what the machine lacks, only where apt is usable (root on Debian/Ubuntu).
+system-deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgres"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; \
+	    case "$$missing" in *postgres*) \
+	      apt-get install -y -qq postgresql-common >/dev/null; \
+	      sed -i 's/^#\?\s*create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf; \
+	      apt-get install -y -qq postgresql >/dev/null;; esac; \
+	    pkgs=$$(echo "$$missing" | sed 's/postgres//'); \
+	    [ -z "$$(echo $$pkgs)" ] || apt-get install -y -qq $$pkgs >/dev/null; \
+	  else echo "missing system packages:$$missing (install them, or run as root with apt)"; fi; \
+	fi
+
+dev: $(STAMP) system-deps
+	$(BIN)/python -m services.devstack.main
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "unit or handlers"
+
+lint: $(STAMP)
+	$(BIN)/ruff check contracts services tests
+	$(BIN)/ruff format --check contracts services tests
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format contracts services tests
+	$(BIN)/ruff check --fix contracts services tests
+
+check: lint test
+
+schemas: $(STAMP)
+	$(BIN)/python -m contracts.schema_export
+
+bench: $(STAMP) system-deps
+	$(BIN)/python -m tests.bench.run
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
