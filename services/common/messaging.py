@@ -13,10 +13,12 @@ from nats.js import JetStreamContext
 from contracts import JobEventBase, subjects
 from contracts.streams import StreamSettings, ensure_streams
 
+from .compat import patch_faststream_timeouts
 from .settings import NatsSettings
 
 
 def make_broker(settings: NatsSettings, name: str) -> NatsBroker:
+    patch_faststream_timeouts()
     return NatsBroker(
         name=name,
         graceful_timeout=30.0,

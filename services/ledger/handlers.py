@@ -26,13 +26,11 @@ from contracts import (
     FileResponse,
     JobCancelRequest,
     JobCreateRequest,
-    JobEvent,
     JobGetRequest,
     JobListRequest,
     JobListResponse,
     JobResponse,
     SubmitJob,
-    parse_event,
     streams,
     subjects,
 )
@@ -76,7 +74,6 @@ def _first_error(exc: ValidationError) -> str:
 
 def register(broker: NatsBroker, ledger: Ledger, settings: LedgerSettings) -> None:
     jobs_stream = JStream(streams.JOBS_STREAM, declare=False)
-    events_stream = JStream(streams.EVENTS_STREAM, declare=False)
 
     # --- request-reply for the gateway --------------------------------------------------
     async def create(req: JobCreateRequest) -> JobResponse:
@@ -132,42 +129,6 @@ def register(broker: NatsBroker, ledger: Ledger, settings: LedgerSettings) -> No
             await msg.nack(delay=min(2.0 * delivered, 30.0))
             return
         await msg.ack()
-
-    # --- jobs.events.>: the system of record ------------------------------------------
-    @broker.subscriber(
-        subjects.JOBS_EVENTS_ALL,
-        stream=events_stream,
-        durable=streams.LEDGER_EVENTS_CONSUMER,
-        config=streams.ledger_events_consumer(),
-        pull_sub=PullSub(
-            batch_size=settings.events_batch_size,
-            timeout=settings.events_batch_wait_s,
-            batch=True,
-        ),
-        ack_policy=AckPolicy.MANUAL,
-        title="jobs.events.>",
-    )
-    async def on_events(msg: NatsMessage) -> None:
-        raws: list[Msg] = msg.raw_message  # type: ignore[assignment]
-        events: list[JobEvent] = []
-        for raw in raws:
-            try:
-                events.append(parse_event(raw.data))
-            except ValidationError as exc:
-                # Unparseable events can never be folded: keep them out of the way.
-                log.warning("event rejected", subject=raw.subject, error=_first_error(exc))
-                await raw.term()
-        try:
-            await ledger.ingest(events)
-        except Exception as exc:
-            log.warning("event ingestion failed, will retry", error=str(exc), count=len(events))
-            for raw in raws:
-                if not raw._ackd:
-                    await raw.nak(delay=1.0)
-            return
-        for raw in raws:
-            if not raw._ackd:
-                await raw.ack()
 
 
 async def handle_submission(ledger: Ledger, data: bytes, headers: dict[str, str]) -> None:

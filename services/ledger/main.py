@@ -14,6 +14,7 @@ from services.common.startup import wait_for
 
 from .dispatcher import Dispatcher
 from .handlers import register
+from .ingest_loop import EventIntake
 from .migrate import apply_migrations
 from .repository import Repository, init_connection
 from .service import Ledger
@@ -57,8 +58,10 @@ async def run(settings: LedgerSettings) -> None:
         return {"postgresql": db, "nats": broker.connection.is_connected}
 
     health = HealthServer(settings.health_host, settings.health_port, ready)
+    intake = EventIntake(js, ledger, settings.events_batch_size)
     await dispatcher.start()
     await broker.start()
+    await intake.start()
     if settings.health_port:
         await health.start()
     log.info("job-ledger started", health_port=settings.health_port)
@@ -66,6 +69,7 @@ async def run(settings: LedgerSettings) -> None:
         await wait_for_stop_signal()
     finally:
         log.info("job-ledger stopping")
+        await intake.stop()
         await broker.stop()
         await dispatcher.stop()
         if settings.health_port:

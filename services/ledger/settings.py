@@ -17,5 +17,4 @@ class LedgerSettings(ServiceSettings):
     outbox_sweep_s: float = Field(default=5.0, gt=0)
     submit_max_deliver: int = Field(default=5, ge=1)
     events_batch_size: int = Field(default=500, ge=1, le=5000)
-    events_batch_wait_s: float = Field(default=0.02, gt=0)
     health_port: int = 8081

@@ -1,0 +1,121 @@
+"""The real service processes (ledger, transcriber, gateway) for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.devstack import infra
+
+MODULES = {
+    "ledger": "services.ledger.main",
+    "transcriber": "services.transcriber.main",
+    "gateway": "services.gateway.main",
+}
+
+
+@dataclass
+class Service:
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    health_url: str
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", MODULES[self.name]],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **self.env}, preexec_fn=infra._die_with_parent,
+        )
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.popen is not None
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited {self.popen.returncode}:\n{self.tail()}")
+            try:
+                if httpx.get(self.health_url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        if self.popen is None or self.popen.poll() is not None:
+            return self.popen.returncode if self.popen else None
+        self.popen.send_signal(sig)
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            return self.popen.wait(5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+        self.wait_ready()
+
+    def tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    nats_url: str
+    database_url: str
+    gateway_url: str
+    services: dict[str, Service] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Service:
+        return self.services[name]
+
+    def stop(self) -> None:
+        for name in ("gateway", "transcriber", "ledger"):
+            if name in self.services:
+                self.services[name].stop()
+
+    def logs(self) -> str:
+        return "\n\n".join(f"== {s.name}\n{s.tail()}" for s in self.services.values())
+
+
+def start_stack(nats_url: str, database_url: str, s3_env: dict[str, str], log_dir: Path,
+                extra_env: dict[str, str] | None = None,
+                names: tuple[str, ...] = ("ledger", "transcriber", "gateway")) -> Stack:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    gateway_port = infra.free_port()
+    base = {
+        "NATS_URL": nats_url, "DATABASE_URL": database_url, "LOG_JSON": "true",
+        "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1", **s3_env, **(extra_env or {}),
+    }
+    stack = Stack(nats_url, database_url, f"http://127.0.0.1:{gateway_port}")
+    for name in names:
+        env = dict(base)
+        if name == "gateway":
+            env.update(PORT=str(gateway_port), HEALTH_PORT="0")
+            health = f"{stack.gateway_url}/readyz"
+        else:
+            port = infra.free_port()
+            env["HEALTH_PORT"] = str(port)
+            health = f"http://127.0.0.1:{port}/readyz"
+        stack.services[name] = Service(name, env, log_dir / f"{name}.log", health)
+    for service in stack.services.values():
+        service.start()
+    try:
+        for service in stack.services.values():
+            service.wait_ready()
+    except Exception:
+        stack.stop()
+        raise
+    return stack
