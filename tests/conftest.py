@@ -140,7 +140,9 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def speech_wav(media_dir: Path) -> Path:
     if not media.espeak_available():
-        unavailable("espeak-ng (test speech)", RuntimeError("espeak-ng not installed; run make system-deps"))
+        unavailable(
+            "espeak-ng (test speech)", RuntimeError("espeak-ng not installed; run make system-deps")
+        )
     return media.speak(media.SPEECH_TEXT, media_dir / "speech.wav")
 
 

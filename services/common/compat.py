@@ -23,4 +23,4 @@ def patch_faststream_timeouts() -> None:
 
 
 def faststream_timeouts_patched() -> bool:
-    return all(m.TimeoutError is builtins.TimeoutError for m in _MODULES)  # type: ignore[attr-defined]
+    return all(m.TimeoutError is builtins.TimeoutError for m in _MODULES)

@@ -102,7 +102,7 @@ class JobContext:
 
     # Progress ----------------------------------------------------------------------------
     def report_progress(self, value: float) -> None:
-        """Record progress (0–1) from any thread; events are throttled and never go down."""
+        """Record progress (0 to 1) from any thread; events are throttled and never go down."""
         self._loop.call_soon_threadsafe(self._set_progress, value)
 
     def _set_progress(self, value: float) -> None:
@@ -204,7 +204,7 @@ class JobRunner:
                 JobCompleted(
                     job_id=run.job_id,
                     attempt=attempt,
-                    result=outcome.result,  # type: ignore[arg-type]
+                    result=outcome.result,
                     outputs=outcome.outputs,
                     language=outcome.language,
                     correlation_id=run.correlation_id,

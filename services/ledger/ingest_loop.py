@@ -25,8 +25,13 @@ log = get_logger(__name__)
 
 
 class EventIntake:
-    def __init__(self, js: JetStreamContext, ledger: Ledger, batch_size: int = 500,
-                 fetch_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        ledger: Ledger,
+        batch_size: int = 500,
+        fetch_timeout_s: float = 2.0,
+    ) -> None:
         self._js = js
         self._ledger = ledger
         self._batch_size = batch_size

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from contracts import (
     ErrorInfo,
@@ -24,13 +25,15 @@ from contracts import (
 
 from .fold import JobState
 
+Conn = asyncpg.Connection | PoolConnectionProxy  # a pool hands out proxies
+
 JOB_COLUMNS = """id, owner, type, status, options, file_id, file_ids, output_file_ids, result,
     error_code, error_message, attempt, progress, language, parent_id, pipeline,
     pipeline_root, pipeline_index, retention_hours, delete_after_retrieval, created_at,
     started_at, finished_at, retrieved_at, ttl_deadline"""
 
 
-async def init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: Conn) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
@@ -144,7 +147,7 @@ class Repository:
         file: OutputFile,
         owner: str,
         job_id: UUID | None = None,
-        conn: asyncpg.Connection | None = None,
+        conn: Conn | None = None,
     ) -> FileRecord:
         sql = """INSERT INTO files (id, owner, object_key, filename, content_type, size,
                                     sha256, duration_s, job_id)
@@ -312,7 +315,7 @@ class Repository:
     # --- events --------------------------------------------------------------------
 
     @staticmethod
-    async def _insert_events(conn: asyncpg.Connection, events: Sequence[JobEvent]) -> set[UUID]:
+    async def _insert_events(conn: Conn, events: Sequence[JobEvent]) -> set[UUID]:
         if not events:
             return set()
         rows = await conn.fetch(
@@ -358,7 +361,7 @@ class Repository:
             return len(fresh)
 
     @staticmethod
-    async def _write_states(conn: asyncpg.Connection, changed: dict[UUID, JobState]) -> None:
+    async def _write_states(conn: Conn, changed: dict[UUID, JobState]) -> None:
         ids = list(changed)
         s = [changed[i] for i in ids]
         await conn.execute(
@@ -391,9 +394,7 @@ class Repository:
     # --- outbox --------------------------------------------------------------------
 
     @staticmethod
-    async def _insert_outbox(
-        conn: asyncpg.Connection, messages: Sequence[OutboxMessage]
-    ) -> list[int]:
+    async def _insert_outbox(conn: Conn, messages: Sequence[OutboxMessage]) -> list[int]:
         if not messages:
             return []
         rows = await conn.fetch(
@@ -405,20 +406,18 @@ class Repository:
         )
         return [r["id"] for r in rows]
 
-    async def add_outbox(
-        self, conn: asyncpg.Connection, messages: Sequence[OutboxMessage]
-    ) -> list[int]:
+    async def add_outbox(self, conn: Conn, messages: Sequence[OutboxMessage]) -> list[int]:
         return await self._insert_outbox(conn, messages)
 
     async def outbox_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
-        return await self.pool.fetch(  # type: ignore[no-any-return]
+        return await self.pool.fetch(
             """SELECT id, subject, msg_id, payload FROM outbox
                WHERE id = ANY($1::bigint[]) AND published_at IS NULL ORDER BY id""",
             list(ids),
         )
 
     async def unpublished_outbox(self, older_than_s: float, limit: int) -> list[asyncpg.Record]:
-        return await self.pool.fetch(  # type: ignore[no-any-return]
+        return await self.pool.fetch(
             """SELECT id, subject, msg_id, payload FROM outbox
                WHERE published_at IS NULL
                  AND created_at <= now() - make_interval(secs => $1)

@@ -40,7 +40,7 @@ from services.common.logging import get_logger
 from .dispatcher import Dispatcher
 from .fold import JobState, fold
 from .metrics import EVENTS_INGESTED, INGEST_BATCH, JOBS_CREATED, JOBS_FINISHED, JOBS_REJECTED
-from .repository import NewJob, OutboxMessage, Repository
+from .repository import Conn, NewJob, OutboxMessage, Repository
 
 log = get_logger(__name__)
 PRODUCER = "job-ledger"
@@ -100,7 +100,7 @@ class Ledger:
         run = RunJob(
             job_id=submit.job_id,
             type=submit.type,
-            file_id=submit.file_id,  # type: ignore[arg-type]
+            file_id=submit.file_id,
             input_key=input_key,
             input_filename=filename,
             options=options,
@@ -299,7 +299,7 @@ class Ledger:
         async def fold_all(
             states: dict[UUID, tuple[JobState, asyncpg.Record]],
             fresh: list[JobEvent],
-            conn: asyncpg.Connection,
+            conn: Conn,
         ) -> dict[UUID, JobState]:
             changed: dict[UUID, JobState] = {}
             for event in sorted(fresh, key=lambda e: e.occurred_at):

@@ -56,16 +56,23 @@ async def ledger(database_url: str, nc: Client) -> AsyncIterator[LedgerFixture]:
 
 async def register(fx: LedgerFixture) -> uuid.UUID:
     file_id = uuid.uuid4()
-    await fx.ledger.register_file(FileRegisterRequest(
-        file_id=file_id, object_key=f"files/{file_id}", filename="a.wav",
-        content_type="audio/wav", size=10))
+    await fx.ledger.register_file(
+        FileRegisterRequest(
+            file_id=file_id,
+            object_key=f"files/{file_id}",
+            filename="a.wav",
+            content_type="audio/wav",
+            size=10,
+        )
+    )
     return file_id
 
 
 async def run_commands(nc: Client, count: int, timeout: float = 5) -> list[RunJob]:
     js = nc.jetstream()
-    sub = await js.pull_subscribe("jobs.run.transcribe", durable="probe",
-                                  stream=streams.JOBS_STREAM)
+    sub = await js.pull_subscribe(
+        "jobs.run.transcribe", durable="probe", stream=streams.JOBS_STREAM
+    )
     out: list[RunJob] = []
     async with asyncio.timeout(timeout):
         while len(out) < count:
@@ -85,8 +92,10 @@ async def test_migrations_apply_once_and_are_idempotent(database_url: str) -> No
     try:
         first, second = await apply_migrations(pool), await apply_migrations(pool)
         assert first == ["0001_init.sql"] and second == []
-        tables = {r["tablename"] for r in await pool.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        tables = {
+            r["tablename"]
+            for r in await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
         assert {"jobs", "files", "job_events", "outbox", "schema_migrations"} <= tables
     finally:
         await pool.close()
@@ -96,8 +105,12 @@ async def test_a_created_job_is_pending_and_its_command_reaches_jetstream(
     ledger: LedgerFixture,
 ) -> None:
     file_id = await register(ledger)
-    submit = SubmitJob(job_id=uuid.uuid4(), type="transcribe", file_id=file_id,  # type: ignore[arg-type]
-                       options={"beam_size": 2})
+    submit = SubmitJob(
+        job_id=uuid.uuid4(),
+        type="transcribe",
+        file_id=file_id,  # type: ignore[arg-type]
+        options={"beam_size": 2},
+    )
     reply = await ledger.ledger.submit(submit, source="test", record_rejection=False)
     assert reply.created and reply.job and reply.job.status is JobStatus.PENDING
     [command] = await run_commands(ledger.nc, 1)
@@ -106,7 +119,8 @@ async def test_a_created_job_is_pending_and_its_command_reaches_jetstream(
     assert command.options["beam_size"] == 2 and command.options["task"] == "transcribe"
     for _ in range(100):  # marked right after JetStream confirms every row of the batch
         unpublished = await ledger.pool.fetchval(
-            "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
         if unpublished == 0:
             break
         await asyncio.sleep(0.05)
@@ -115,11 +129,16 @@ async def test_a_created_job_is_pending_and_its_command_reaches_jetstream(
 
 async def test_submitting_the_same_job_twice_creates_it_once(ledger: LedgerFixture) -> None:
     file_id = await register(ledger)
-    submit = SubmitJob(job_id=uuid.uuid4(), type="transcribe", file_id=file_id,  # type: ignore[arg-type]
-                       idempotency_key="key-1")
+    submit = SubmitJob(
+        job_id=uuid.uuid4(),
+        type="transcribe",
+        file_id=file_id,  # type: ignore[arg-type]
+        idempotency_key="key-1",
+    )
     first = await ledger.ledger.submit(submit, source="test", record_rejection=False)
-    again = await ledger.ledger.submit(submit.model_copy(update={"job_id": uuid.uuid4()}),
-                                       source="test", record_rejection=False)
+    again = await ledger.ledger.submit(
+        submit.model_copy(update={"job_id": uuid.uuid4()}), source="test", record_rejection=False
+    )
     assert first.created and not again.created
     assert again.job and first.job and again.job.id == first.job.id
     assert await ledger.pool.fetchval("SELECT count(*) FROM jobs") == 1
@@ -136,8 +155,14 @@ async def test_unconfirmed_dispatches_are_republished_on_start_up(
         run = RunJob(job_id=job_id, type="transcribe", file_id=uuid.uuid4(), input_key="files/x")  # type: ignore[arg-type]
         # A row committed by a ledger that crashed before publishing it.
         async with pool.acquire() as conn:
-            await repo.add_outbox(conn, [OutboxMessage("jobs.run.transcribe", f"{job_id}:1",
-                                                       run.model_dump_json().encode())])
+            await repo.add_outbox(
+                conn,
+                [
+                    OutboxMessage(
+                        "jobs.run.transcribe", f"{job_id}:1", run.model_dump_json().encode()
+                    )
+                ],
+            )
         dispatcher = Dispatcher(repo, nc.jetstream())
         await dispatcher.start()
         await dispatcher.stop()
@@ -158,12 +183,26 @@ async def test_unconfirmed_dispatches_are_republished_on_start_up(
 async def test_events_are_stored_once_and_folded_in_any_order(ledger: LedgerFixture) -> None:
     file_id = await register(ledger)
     job_id = uuid.uuid4()
-    await ledger.ledger.submit(SubmitJob(job_id=job_id, type="transcribe", file_id=file_id),  # type: ignore[arg-type]
-                               source="test", record_rejection=False)
-    output = OutputFile(id=uuid.uuid4(), object_key=f"jobs/{job_id}/transcript.json",
-                        filename="transcript.json", content_type="application/json", size=5)
-    done = JobCompleted(job_id=job_id, language="en", outputs=[output], result=TranscribeResult(
-        text="hello", language="en", language_probability=1, duration_s=1, segments=[]))
+    await ledger.ledger.submit(
+        SubmitJob(job_id=job_id, type="transcribe", file_id=file_id),  # type: ignore[arg-type]
+        source="test",
+        record_rejection=False,
+    )
+    output = OutputFile(
+        id=uuid.uuid4(),
+        object_key=f"jobs/{job_id}/transcript.json",
+        filename="transcript.json",
+        content_type="application/json",
+        size=5,
+    )
+    done = JobCompleted(
+        job_id=job_id,
+        language="en",
+        outputs=[output],
+        result=TranscribeResult(
+            text="hello", language="en", language_probability=1, duration_s=1, segments=[]
+        ),
+    )
     started = JobStarted(job_id=job_id)
     progress = JobProgressed(job_id=job_id, progress=0.5)
     # Completed arrives first, then stale events and a duplicate.
@@ -178,8 +217,7 @@ async def test_events_are_stored_once_and_folded_in_any_order(ledger: LedgerFixt
     assert job.output_file_ids == [output.id]
     stored = await ledger.pool.fetchval("SELECT count(*) FROM job_events WHERE job_id = $1", job_id)
     assert stored == 5  # queued, completed, started, progressed, failed: the duplicate dropped
-    registered = await ledger.ledger.get_file(
-        FileGetRequest(file_id=output.id))
+    registered = await ledger.ledger.get_file(FileGetRequest(file_id=output.id))
     assert registered.file is not None and registered.file.job_id == job_id
 
 
@@ -188,6 +226,10 @@ async def test_a_rejected_upstream_submission_becomes_a_failed_job(ledger: Ledge
     reply = await ledger.ledger.submit(submit, source="nats", record_rejection=True)
     assert reply.job is not None and reply.job.status is JobStatus.FAILED
     assert reply.job.error is not None and reply.job.error.code == "file_not_found"
-    kinds = [r["kind"] for r in await ledger.pool.fetch(
-        "SELECT kind FROM job_events WHERE job_id = $1", submit.job_id)]
+    kinds = [
+        r["kind"]
+        for r in await ledger.pool.fetch(
+            "SELECT kind FROM job_events WHERE job_id = $1", submit.job_id
+        )
+    ]
     assert kinds == ["failed"]

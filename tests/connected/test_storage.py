@@ -19,10 +19,13 @@ async def test_a_stream_larger_than_one_part_is_uploaded_intact(
 ) -> None:
     data = os.urandom(19 * 1024 * 1024)  # three multipart parts of 8 MiB
     pipe = ChunkPipe()
-    upload = asyncio.create_task(asyncio.to_thread(
-        object_store.put_stream_sync, "files/big", pipe, "application/octet-stream", {}))
+    upload = asyncio.create_task(
+        asyncio.to_thread(
+            object_store.put_stream_sync, "files/big", pipe, "application/octet-stream", {}
+        )
+    )
     for i in range(0, len(data), 256 * 1024):
-        await asyncio.to_thread(pipe.feed, data[i:i + 256 * 1024])
+        await asyncio.to_thread(pipe.feed, data[i : i + 256 * 1024])
     pipe.close()
     await upload
     out = tmp_path / "back"
@@ -32,8 +35,9 @@ async def test_a_stream_larger_than_one_part_is_uploaded_intact(
 
 async def test_an_aborted_stream_leaves_no_object(object_store: ObjectStore) -> None:
     pipe = ChunkPipe()
-    upload = asyncio.create_task(asyncio.to_thread(
-        object_store.put_stream_sync, "files/aborted", pipe, "audio/wav", {}))
+    upload = asyncio.create_task(
+        asyncio.to_thread(object_store.put_stream_sync, "files/aborted", pipe, "audio/wav", {})
+    )
     await asyncio.to_thread(pipe.feed, b"x" * 1024)
     pipe.close(RuntimeError("client went away"))
     with pytest.raises(RuntimeError):

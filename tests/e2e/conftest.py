@@ -13,8 +13,12 @@ from tests.support.stack import Stack, start_stack
 
 
 def s3_env(endpoint: S3Endpoint, bucket: str) -> dict[str, str]:
-    return {"S3_ENDPOINT": endpoint.url, "S3_ACCESS_KEY": endpoint.access_key,
-            "S3_SECRET_KEY": endpoint.secret_key, "S3_BUCKET": bucket}
+    return {
+        "S3_ENDPOINT": endpoint.url,
+        "S3_ACCESS_KEY": endpoint.access_key,
+        "S3_SECRET_KEY": endpoint.secret_key,
+        "S3_BUCKET": bucket,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +28,19 @@ def stack_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def stack(module_nats_url: str, module_database_url: str, s3_endpoint: S3Endpoint,
-          tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str],
-          model_cache: Path) -> Iterator[Stack]:
+def stack(
+    module_nats_url: str,
+    module_database_url: str,
+    s3_endpoint: S3Endpoint,
+    tmp_path_factory: pytest.TempPathFactory,
+    stack_env: dict[str, str],
+    model_cache: Path,
+) -> Iterator[Stack]:
     env = s3_env(s3_endpoint, f"e2e-{uuid.uuid4().hex[:10]}")
     env.update(stack_env, MODEL_CACHE_DIR=str(model_cache))
-    running = start_stack(module_nats_url, module_database_url, env,
-                          tmp_path_factory.mktemp("logs"))
+    running = start_stack(
+        module_nats_url, module_database_url, env, tmp_path_factory.mktemp("logs")
+    )
     yield running
     running.stop()
 

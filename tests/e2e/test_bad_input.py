@@ -33,16 +33,20 @@ def test_an_unknown_job_type_is_422_unknown_job_type(api: Api, file_id: str) -> 
     assert error_of(r)["code"] == "unknown_job_type"
 
 
-@pytest.mark.parametrize(("options", "field"), [
-    ({"beam_size": 0}, "options.beam_size"),
-    ({"task": "dance"}, "options.task"),
-    ({"no_such_option": 1}, "options.no_such_option"),
-])
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"beam_size": 0}, "options.beam_size"),
+        ({"task": "dance"}, "options.task"),
+        ({"no_such_option": 1}, "options.no_such_option"),
+    ],
+)
 def test_invalid_options_are_422_naming_the_field(
     api: Api, file_id: str, options: dict, field: str
 ) -> None:
-    r = api.http.post("/v1/jobs", json={"type": "transcribe", "file_id": file_id,
-                                        "options": options})
+    r = api.http.post(
+        "/v1/jobs", json={"type": "transcribe", "file_id": file_id, "options": options}
+    )
     assert r.status_code == 422
     err = error_of(r)
     assert err["code"] == "invalid_options"

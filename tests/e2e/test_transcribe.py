@@ -27,8 +27,9 @@ def check_transcript(job: dict, reference: str) -> None:
     assert job["language"] == "en"
     wer = media.word_error_rate(reference, result["text"])
     assert wer <= 0.15, f"WER {wer:.2%}: {result['text']}"
-    created, started, finished = (datetime.fromisoformat(job[k])
-                                  for k in ("created_at", "started_at", "finished_at"))
+    created, started, finished = (
+        datetime.fromisoformat(job[k]) for k in ("created_at", "started_at", "finished_at")
+    )
     assert created <= started <= finished
     assert job["progress"] == 1.0
     assert result["segments"] and result["duration_s"] > 25
@@ -71,8 +72,12 @@ async def test_postgres_holds_the_job_and_its_events_in_order(
     conn = await asyncpg.connect(stack.database_url)
     try:
         row = await conn.fetchrow("SELECT status, result FROM jobs WHERE id = $1::uuid", job["id"])
-        kinds = [r["kind"] for r in await conn.fetch(
-            "SELECT kind FROM job_events WHERE job_id = $1::uuid ORDER BY seq", job["id"])]
+        kinds = [
+            r["kind"]
+            for r in await conn.fetch(
+                "SELECT kind FROM job_events WHERE job_id = $1::uuid ORDER BY seq", job["id"]
+            )
+        ]
     finally:
         await conn.close()
     assert row["status"] == "completed" and row["result"] is not None
@@ -95,8 +100,11 @@ def test_a_file_that_is_not_media_fails_and_the_next_job_still_runs(
 
 def test_the_seed_alias_takes_an_upload_with_options(api: Api, speech_mp3: Path) -> None:
     with speech_mp3.open("rb") as fh:
-        r = api.http.post("/transcribe", files={"file": ("talk.mp3", fh, "audio/mpeg")},
-                          data={"language": "en", "beam_size": "2"})
+        r = api.http.post(
+            "/transcribe",
+            files={"file": ("talk.mp3", fh, "audio/mpeg")},
+            data={"language": "en", "beam_size": "2"},
+        )
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
     r = api.http.get(f"/transcribe/{job_id}", params={"wait": 120})

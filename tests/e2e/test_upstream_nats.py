@@ -18,11 +18,13 @@ from tests.support.client import Api
 from tests.support.stack import Stack
 
 
-async def follow(js: nats.js.JetStreamContext, job_id: uuid.UUID,
-                 timeout: float = 120) -> list[dict]:
+async def follow(
+    js: nats.js.JetStreamContext, job_id: uuid.UUID, timeout: float = 120
+) -> list[dict]:
     """Read jobs.events.<job_id> from the start until a terminal event (ordered consumer)."""
-    sub = await js.subscribe(subjects.events_subject(job_id), ordered_consumer=True,
-                             deliver_policy=DeliverPolicy.ALL)
+    sub = await js.subscribe(
+        subjects.events_subject(job_id), ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+    )
     events: list[dict] = []
     try:
         async with asyncio.timeout(timeout):
@@ -48,14 +50,25 @@ async def test_an_upstream_system_submits_on_nats_and_follows_events_to_completi
     try:
         js = nc.jetstream()
         job_id = uuid.uuid4()
-        submit = SubmitJob(job_id=job_id, type="transcribe", file_id=file_id,  # type: ignore[arg-type]
-                           options={"language": "en"}, correlation_id="upstream-42")
-        ack = await js.publish(subjects.JOBS_SUBMIT, submit.model_dump_json().encode(),
-                               headers={"Nats-Msg-Id": f"upstream-{job_id}"})
+        submit = SubmitJob(
+            job_id=job_id,
+            type="transcribe",
+            file_id=file_id,  # type: ignore[arg-type]
+            options={"language": "en"},
+            correlation_id="upstream-42",
+        )
+        ack = await js.publish(
+            subjects.JOBS_SUBMIT,
+            submit.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": f"upstream-{job_id}"},
+        )
         assert ack.stream == streams.JOBS_STREAM
         # The same idempotency key again is dropped by the stream's duplicate window.
-        dup = await js.publish(subjects.JOBS_SUBMIT, submit.model_dump_json().encode(),
-                               headers={"Nats-Msg-Id": f"upstream-{job_id}"})
+        dup = await js.publish(
+            subjects.JOBS_SUBMIT,
+            submit.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": f"upstream-{job_id}"},
+        )
         assert dup.duplicate
 
         events = await follow(js, job_id)
@@ -77,13 +90,21 @@ async def test_bad_submissions_on_nats_fail_with_a_code_and_are_not_redelivered(
     try:
         js = nc.jetstream()
         unknown = uuid.uuid4()
-        await js.publish(subjects.JOBS_SUBMIT,
-                         json.dumps({"job_id": str(unknown), "type": "teleport"}).encode())
+        await js.publish(
+            subjects.JOBS_SUBMIT, json.dumps({"job_id": str(unknown), "type": "teleport"}).encode()
+        )
         await js.publish(subjects.JOBS_SUBMIT, b"\x00 definitely not json")
         missing_file = uuid.uuid4()
-        await js.publish(subjects.JOBS_SUBMIT, SubmitJob(
-            job_id=missing_file, type="transcribe", file_id=uuid.uuid4()  # type: ignore[arg-type]
-        ).model_dump_json().encode())
+        await js.publish(
+            subjects.JOBS_SUBMIT,
+            SubmitJob(
+                job_id=missing_file,
+                type="transcribe",
+                file_id=uuid.uuid4(),  # type: ignore[arg-type]
+            )
+            .model_dump_json()
+            .encode(),
+        )
 
         failed = (await follow(js, unknown, timeout=30))[-1]
         assert failed["kind"] == "failed" and failed["error"]["code"] == "unknown_job_type"
@@ -94,9 +115,17 @@ async def test_bad_submissions_on_nats_fail_with_a_code_and_are_not_redelivered(
         # The ledger kept running: a good submission still completes ...
         good = uuid.uuid4()
         file_id = api.upload(speech_mp3)["id"]
-        await js.publish(subjects.JOBS_SUBMIT, SubmitJob(
-            job_id=good, type="transcribe", file_id=file_id, options={"beam_size": 1}  # type: ignore[arg-type]
-        ).model_dump_json().encode())
+        await js.publish(
+            subjects.JOBS_SUBMIT,
+            SubmitJob(
+                job_id=good,
+                type="transcribe",
+                file_id=file_id,
+                options={"beam_size": 1},  # type: ignore[arg-type]
+            )
+            .model_dump_json()
+            .encode(),
+        )
         assert (await follow(js, good))[-1]["kind"] == "completed"
         # ... and nothing waits for redelivery: every submission was acked or terminated.
         info = await js.consumer_info(streams.JOBS_STREAM, streams.LEDGER_SUBMIT_CONSUMER)

@@ -29,12 +29,20 @@ class RecordingLedger:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
 
-    async def submit(self, submit: SubmitJob, *, source: str, record_rejection: bool) -> JobResponse:
+    async def submit(
+        self, submit: SubmitJob, *, source: str, record_rejection: bool
+    ) -> JobResponse:
         self.calls.append(("submit", (submit, source, record_rejection)))
         return JobResponse(error=ErrorInfo(code="file_not_found", message="no such file"))
 
-    async def reject(self, job_id: uuid.UUID, owner: str, job_type: str, error: ErrorInfo,
-                     correlation_id: str | None) -> JobResponse:
+    async def reject(
+        self,
+        job_id: uuid.UUID,
+        owner: str,
+        job_type: str,
+        error: ErrorInfo,
+        correlation_id: str | None,
+    ) -> JobResponse:
         self.calls.append(("reject", (job_id, job_type, error.code)))
         return JobResponse(error=error)
 
@@ -76,8 +84,10 @@ async def test_gateway_creates_go_to_submit_without_recording_rejections() -> No
     broker, fake = make()
     submit = SubmitJob(job_id=uuid.uuid4(), type="transcribe", file_id=uuid.uuid4())  # type: ignore[arg-type]
     async with TestNatsBroker(broker) as br:
-        reply = await br.request(json.dumps({"submit": json.loads(submit.model_dump_json())}),
-                                 subjects.LEDGER_JOBS_CREATE)
+        reply = await br.request(
+            json.dumps({"submit": json.loads(submit.model_dump_json())}),
+            subjects.LEDGER_JOBS_CREATE,
+        )
     assert JobResponse.model_validate_json(reply.body).error.code == "file_not_found"  # type: ignore[union-attr]
     [(name, (got, source, record))] = fake.calls
     assert (name, got.job_id, source, record) == ("submit", submit.job_id, "gateway", False)
@@ -87,8 +97,11 @@ async def test_an_upstream_submission_with_an_unknown_type_is_rejected_by_id() -
     broker, fake = make()
     job_id = uuid.uuid4()
     async with TestNatsBroker(broker) as br:
-        await br.publish(json.dumps({"job_id": str(job_id), "type": "teleport"}),
-                         subjects.JOBS_SUBMIT, stream=streams.JOBS_STREAM)
+        await br.publish(
+            json.dumps({"job_id": str(job_id), "type": "teleport"}),
+            subjects.JOBS_SUBMIT,
+            stream=streams.JOBS_STREAM,
+        )
     assert fake.calls == [("reject", (job_id, "teleport", "unknown_job_type"))]
 
 

@@ -19,10 +19,16 @@ class Api:
         assert r.status_code == 201, r.text
         return r.json()  # type: ignore[no-any-return]
 
-    def submit(self, file_id: str, type: str = "transcribe", options: dict[str, Any] | None = None,
-               **extra: Any) -> dict[str, Any]:
-        r = self.http.post("/v1/jobs", json={"type": type, "file_id": file_id,
-                                             "options": options or {}, **extra})
+    def submit(
+        self,
+        file_id: str,
+        type: str = "transcribe",
+        options: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        r = self.http.post(
+            "/v1/jobs", json={"type": type, "file_id": file_id, "options": options or {}, **extra}
+        )
         assert r.status_code == 202, r.text
         return r.json()  # type: ignore[no-any-return]
 

@@ -53,9 +53,7 @@ def nats_server(tmp: Path) -> Iterator[str]:
         from testcontainers.core.container import DockerContainer
         from testcontainers.core.waiting_utils import wait_for_logs
 
-        with DockerContainer("nats:2.10-alpine").with_command("-js").with_exposed_ports(
-            4222
-        ) as c:
+        with DockerContainer("nats:2.10-alpine").with_command("-js").with_exposed_ports(4222) as c:
             wait_for_logs(c, "Server is ready")
             yield f"nats://{c.get_container_host_ip()}:{c.get_exposed_port(4222)}"
         return
@@ -88,8 +86,11 @@ def postgres_server(tmp: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def s3_server(tmp: Path) -> Iterator[S3Endpoint]:
     if url := os.environ.get("TEST_S3_ENDPOINT"):
-        yield S3Endpoint(url, os.environ.get("TEST_S3_ACCESS_KEY", "minioadmin"),
-                         os.environ.get("TEST_S3_SECRET_KEY", "minioadmin"))
+        yield S3Endpoint(
+            url,
+            os.environ.get("TEST_S3_ACCESS_KEY", "minioadmin"),
+            os.environ.get("TEST_S3_SECRET_KEY", "minioadmin"),
+        )
         return
     if docker_available():
         from testcontainers.minio import MinioContainer

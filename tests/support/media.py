@@ -30,8 +30,11 @@ def espeak_available() -> bool:
 
 
 def speak(text: str, path: Path, voice: str = "en-us", speed: int = 150) -> Path:
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
+        check=True,
+        capture_output=True,
+    )
     return path
 
 
@@ -60,8 +63,9 @@ def encode_audio(src: Path, dst: Path, codec: str, rate: int = 44100) -> Path:
     return dst
 
 
-def encode_video(src: Path, dst: Path, video_codec: str, audio_codec: str,
-                 audio_rate: int = 48000, fps: int = 10) -> Path:
+def encode_video(
+    src: Path, dst: Path, video_codec: str, audio_codec: str, audio_rate: int = 48000, fps: int = 10
+) -> Path:
     """A small video (solid colour frames) carrying the speech as its audio track."""
     samples, src_rate = read_pcm(src)
     duration = len(samples) / src_rate
@@ -83,14 +87,19 @@ def encode_video(src: Path, dst: Path, video_codec: str, audio_codec: str,
     return dst
 
 
-def _write_audio(out: av.container.OutputContainer, stream: av.audio.stream.AudioStream,
-                 samples: np.ndarray, src_rate: int, rate: int) -> None:
+def _write_audio(
+    out: av.container.OutputContainer,
+    stream: av.audio.stream.AudioStream,
+    samples: np.ndarray,
+    src_rate: int,
+    rate: int,
+) -> None:
     layout = stream.layout.name  # type: ignore[attr-defined]
     resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=rate)  # type: ignore[attr-defined]
     step = 4096
     pts = 0
     for start in range(0, len(samples), step):
-        chunk = samples[start:start + step].reshape(1, -1)
+        chunk = samples[start : start + step].reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
         frame.sample_rate = src_rate
         frame.pts = pts

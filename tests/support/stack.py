@@ -33,8 +33,11 @@ class Service:
         log = self.log_path.open("ab")
         self.popen = subprocess.Popen(
             [sys.executable, "-m", MODULES[self.name]],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **self.env}, preexec_fn=infra._die_with_parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **self.env},
+            preexec_fn=infra._die_with_parent,
         )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
@@ -90,14 +93,24 @@ class Stack:
         return "\n\n".join(f"== {s.name}\n{s.tail()}" for s in self.services.values())
 
 
-def start_stack(nats_url: str, database_url: str, s3_env: dict[str, str], log_dir: Path,
-                extra_env: dict[str, str] | None = None,
-                names: tuple[str, ...] = ("ledger", "transcriber", "gateway")) -> Stack:
+def start_stack(
+    nats_url: str,
+    database_url: str,
+    s3_env: dict[str, str],
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    names: tuple[str, ...] = ("ledger", "transcriber", "gateway"),
+) -> Stack:
     log_dir.mkdir(parents=True, exist_ok=True)
     gateway_port = infra.free_port()
     base = {
-        "NATS_URL": nats_url, "DATABASE_URL": database_url, "LOG_JSON": "true",
-        "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1", **s3_env, **(extra_env or {}),
+        "NATS_URL": nats_url,
+        "DATABASE_URL": database_url,
+        "LOG_JSON": "true",
+        "HF_HUB_OFFLINE": "1",
+        "ORT_DISABLE_TELEMETRY": "1",
+        **s3_env,
+        **(extra_env or {}),
     }
     stack = Stack(nats_url, database_url, f"http://127.0.0.1:{gateway_port}")
     for name in names:

