@@ -80,7 +80,7 @@ async def test_an_upstream_system_submits_on_nats_and_follows_events_to_completi
         assert media.word_error_rate(media.SPEECH_TEXT, text) <= 0.15
     finally:
         await nc.drain()
-    assert api.get(str(job_id))["status"] == "completed"
+    assert api.wait(str(job_id), 30)["status"] == "completed"
 
 
 async def test_bad_submissions_on_nats_fail_with_a_code_and_are_not_redelivered(
@@ -110,7 +110,7 @@ async def test_bad_submissions_on_nats_fail_with_a_code_and_are_not_redelivered(
         assert failed["kind"] == "failed" and failed["error"]["code"] == "unknown_job_type"
         failed = (await follow(js, missing_file, timeout=30))[-1]
         assert failed["error"]["code"] == "file_not_found"
-        assert api.get(str(unknown))["status"] == "failed"
+        assert api.wait(str(unknown), 30)["status"] == "failed"
 
         # The ledger kept running: a good submission still completes ...
         good = uuid.uuid4()

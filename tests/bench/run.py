@@ -1,0 +1,279 @@
+"""`make bench`: benchmarks (never part of `make test`). Results go to
+tests/bench/results/<name>.json and a summary is printed for the README.
+
+    python -m tests.bench.run [engine|control|events|all] [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+
+from services.devstack import infra
+from tests.support import media
+from tests.support.stack import Stack, start_stack
+
+RESULTS = Path(__file__).parent / "results"
+LONG_TEXT = " ".join([media.SPEECH_TEXT] * 9)  # about five minutes of speech
+
+
+def write(name: str, data: dict[str, Any]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    data["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
+                       "python": platform.python_version()}
+    data["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    print(json.dumps(data, indent=2))
+
+
+def median_of(runs: int, fn: Callable[[], float]) -> tuple[float, list[float]]:
+    samples = [fn() for _ in range(runs)]
+    return statistics.median(samples), samples
+
+
+class Infra:
+    def __init__(self, root: Path) -> None:
+        self.nats = infra.start_nats(root / "nats" / "js")
+        self.pg = infra.start_postgres(root / "pg" / "data", durable=True)
+        self.s3 = infra.start_s3(root / "s3" / "data")
+
+    def s3_env(self) -> dict[str, str]:
+        return {"S3_ENDPOINT": self.s3.url, "S3_ACCESS_KEY": infra.S3_ACCESS_KEY,
+                "S3_SECRET_KEY": infra.S3_SECRET_KEY, "S3_BUCKET": "bench"}
+
+    def stack(self, root: Path, names: tuple[str, ...] = ("ledger", "transcriber", "gateway"),
+              env: dict[str, str] | None = None) -> Stack:
+        return start_stack(self.nats.url, self.pg.url, {**self.s3_env(), **(env or {})},
+                           root / "logs", names=names)
+
+    def stop(self) -> None:
+        for p in (self.s3, self.pg, self.nats):
+            p.stop()
+
+
+# --- 1. end to end vs the engine --------------------------------------------------------
+
+
+def bench_engine(runs: int) -> None:
+    from contracts import TranscribeOptions
+    from services.transcriber.engine import WhisperEngine, choose_device, decode
+    from services.transcriber.model_store import packaged_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        wav = media.speak(LONG_TEXT, root / "long.wav")
+        clip = media.encode_audio(wav, root / "long.mp3", "libmp3lame")
+        duration = len(media.read_pcm(wav)[0]) / 22050
+        options = TranscribeOptions()
+        model_dir = packaged_model(Path.home() / ".cache" / "jetscribe" / "models")
+
+        # Direct: faster-whisper in one process, same model, options and file.
+        engine = WhisperEngine(model_dir, choose_device("auto", "auto"))
+        engine.load()
+
+        def direct(opts: TranscribeOptions = options) -> float:
+            started = time.perf_counter()
+            audio = decode(clip)
+            engine.transcribe(audio, opts, lambda _: None, lambda: False)
+            return time.perf_counter() - started
+
+        direct()  # warm-up
+        direct_median, direct_samples = median_of(runs, direct)
+        variants = {}
+        for label, opts in {"beam5_sequential": TranscribeOptions(batch_size=1),
+                            "beam1_sequential": TranscribeOptions(batch_size=1, beam_size=1),
+                            "batched_4": TranscribeOptions(batch_size=4),
+                            "batched_8": TranscribeOptions(batch_size=8),
+                            "batched_16": TranscribeOptions(batch_size=16)}.items():
+            started = time.perf_counter()
+            result = engine.transcribe(decode(clip), opts, lambda _: None, lambda: False)
+            seconds = time.perf_counter() - started
+            variants[label] = {"seconds": round(seconds, 2),
+                               "x_realtime": round(duration / seconds, 1),
+                               "wer": round(media.word_error_rate(LONG_TEXT, result.text), 4)}
+        del engine
+
+        # End to end: upload → submit → completed through the real services.
+        deps = Infra(root / "infra")
+        try:
+            stack = deps.stack(root)
+            client = httpx.Client(base_url=stack.gateway_url, timeout=600)
+
+            def through_the_system() -> float:
+                started = time.perf_counter()
+                with clip.open("rb") as fh:
+                    file_id = client.post("/v1/files", files={"file": ("long.mp3", fh)}).json()["id"]
+                job = client.post("/v1/jobs", json={"type": "transcribe", "file_id": file_id}).json()
+                done = client.get(f"/v1/jobs/{job['id']}", params={"wait": 600}).json()
+                assert done["status"] == "completed", done
+                return time.perf_counter() - started
+
+            through_the_system()  # warm-up
+            e2e_median, e2e_samples = median_of(runs, through_the_system)
+            stack.stop()
+        finally:
+            deps.stop()
+    write("transcribe_e2e_vs_engine", {
+        "clip_seconds": round(duration, 1), "runs": runs, "options": options.model_dump(),
+        "direct_median_s": round(direct_median, 2), "direct_samples": direct_samples,
+        "e2e_median_s": round(e2e_median, 2), "e2e_samples": e2e_samples,
+        "ratio": round(e2e_median / direct_median, 3), "target_ratio": 1.05,
+        "engine_variants": variants,
+    })
+
+
+# --- 2. control plane: submissions per second -------------------------------------------
+
+
+async def _submit_load(url: str, file_id: str, total: int, concurrency: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(total):
+            queue.put_nowait(i)
+
+        async def worker() -> None:
+            nonlocal errors
+            while not queue.empty():
+                queue.get_nowait()
+                started = time.perf_counter()
+                r = await client.post("/v1/jobs", json={"type": "transcribe", "file_id": file_id})
+                latencies.append(time.perf_counter() - started)
+                if r.status_code != 202:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "submissions": total, "concurrency": concurrency, "errors": errors,
+        "per_second": round(total / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
+    }
+
+
+def bench_control(total: int = 3000, concurrency: int = 16) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        deps = Infra(root / "infra")
+        try:
+            # No transcriber: commands stay on JetStream so we can count them.
+            stack = deps.stack(root, names=("ledger", "gateway"))
+            wav = media.speak("bench", root / "b.wav")
+            with wav.open("rb") as fh:
+                file_id = httpx.post(f"{stack.gateway_url}/v1/files",
+                                     files={"file": ("b.wav", fh)}).json()["id"]
+            asyncio.run(_submit_load(stack.gateway_url, file_id, 300, concurrency))  # warm-up
+            result = asyncio.run(_submit_load(stack.gateway_url, file_id, total, concurrency))
+
+            async def commands_on_jetstream() -> int:
+                nc = await nats.connect(deps.nats.url)
+                try:
+                    info = await nc.jetstream().stream_info("JOBS", subjects_filter="jobs.run.>")
+                    return int(info.state.messages)
+                finally:
+                    await nc.close()
+
+            time.sleep(2)
+            result["commands_on_jetstream"] = asyncio.run(commands_on_jetstream())
+            stack.stop()
+        finally:
+            deps.stop()
+    result.update(target_per_second=1000, target_p99_ms=25)
+    write("control_plane_submissions", result)
+
+
+# --- 3. ledger event ingestion ----------------------------------------------------------
+
+
+def bench_events(total: int = 50_000, jobs: int = 500) -> None:
+    from contracts import JobProgressed, streams
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        deps = Infra(root / "infra")
+        try:
+            stack = deps.stack(root, names=("ledger", "gateway"))
+            wav = media.speak("bench", root / "b.wav")
+            client = httpx.Client(base_url=stack.gateway_url, timeout=30)
+            with wav.open("rb") as fh:
+                file_id = client.post("/v1/files", files={"file": ("b.wav", fh)}).json()["id"]
+            job_ids = [client.post("/v1/jobs", json={"type": "transcribe", "file_id": file_id}).json()["id"]
+                       for _ in range(jobs)]
+            stack["ledger"].stop()
+
+            async def publish() -> None:
+                nc = await nats.connect(deps.nats.url)
+                js = nc.jetstream()
+                per_job = total // jobs
+                pending = []
+                for step in range(per_job):
+                    for job_id in job_ids:
+                        ev = JobProgressed(job_id=uuid.UUID(job_id), progress=(step + 1) / per_job)
+                        pending.append(js.publish(f"jobs.events.{job_id}", ev.model_dump_json().encode()))
+                        if len(pending) >= 2000:
+                            await asyncio.gather(*pending)
+                            pending = []
+                await asyncio.gather(*pending)
+                await nc.close()
+
+            asyncio.run(publish())
+
+            async def wait_drained() -> float:
+                nc = await nats.connect(deps.nats.url)
+                js = nc.jetstream()
+                started = time.perf_counter()
+                while True:
+                    info = await js.consumer_info(streams.EVENTS_STREAM, streams.LEDGER_EVENTS_CONSUMER)
+                    if info.num_pending == 0 and info.num_ack_pending == 0:
+                        await nc.close()
+                        return time.perf_counter() - started
+                    await asyncio.sleep(0.05)
+
+            stack["ledger"].start()
+            stack["ledger"].wait_ready()
+            # Time from the ledger being ready to every event stored and folded.
+            elapsed = asyncio.run(wait_drained())
+            stack.stop()
+        finally:
+            deps.stop()
+    write("ledger_event_ingestion", {"events": total, "jobs": jobs,
+                                     "seconds": round(elapsed, 2),
+                                     "per_second": round(total / elapsed, 1),
+                                     "target_per_second": 20000})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("which", nargs="?", default="all",
+                        choices=["engine", "control", "events", "all"])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.which in ("engine", "all"):
+        bench_engine(args.runs)
+    if args.which in ("control", "all"):
+        bench_control()
+    if args.which in ("events", "all"):
+        bench_events()
+
+
+if __name__ == "__main__":
+    main()
