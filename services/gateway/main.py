@@ -6,6 +6,7 @@ import asyncio
 import signal
 
 import uvicorn
+import uvloop
 
 from services.common.http import QuietServer
 from services.common.logging import configure_logging
@@ -34,7 +35,7 @@ async def serve(settings: GatewaySettings) -> None:
 def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level, settings.log_json)
-    asyncio.run(serve(settings))
+    uvloop.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-import asyncpg
 from nats.js import JetStreamContext
 
 from services.common.logging import get_logger
@@ -29,12 +29,13 @@ class Dispatcher:
         self._repo = repo
         self._js = js
         self._sweep_interval_s = sweep_interval_s
-        self._pending: asyncio.Queue[int] = asyncio.Queue()
+        self._pending: asyncio.Queue[tuple[int, OutboxMessage]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
-    def kick(self, ids: Sequence[int]) -> None:
-        for i in ids:
-            self._pending.put_nowait(i)
+    def kick(self, ids: Sequence[int], messages: Sequence[OutboxMessage]) -> None:
+        """Publish rows just committed (ids in the order of `messages`)."""
+        for row in zip(ids, messages, strict=True):
+            self._pending.put_nowait(row)
 
     async def start(self) -> None:
         await self.sweep(older_than_s=0)  # re-publish what a previous run left behind
@@ -57,13 +58,18 @@ class Dispatcher:
 
     async def _publish_loop(self) -> None:
         while True:
-            ids = [await self._pending.get()]
-            while not self._pending.empty() and len(ids) < 500:
-                ids.append(self._pending.get_nowait())
+            rows = [await self._pending.get()]
+            while not self._pending.empty() and len(rows) < 500:
+                rows.append(self._pending.get_nowait())
             try:
-                await self._publish(await self._repo.outbox_rows(ids))
+                await self._publish(
+                    [
+                        {"id": i, "subject": m.subject, "msg_id": m.msg_id, "payload": m.payload}
+                        for i, m in rows
+                    ]
+                )
             except Exception as exc:  # the sweeper retries what did not go out
-                log.warning("outbox publish failed", error=str(exc), rows=len(ids))
+                log.warning("outbox publish failed", error=str(exc), rows=len(rows))
 
     async def _sweep_loop(self) -> None:
         while True:
@@ -79,12 +85,12 @@ class Dispatcher:
             rows = await self._repo.unpublished_outbox(older_than_s, 500)
             if not rows:
                 return total
-            published = await self._publish(rows)
+            published = await self._publish([dict(r) for r in rows])
             total += published
             if published < len(rows):
                 return total
 
-    async def _publish(self, rows: Sequence[asyncpg.Record]) -> int:
+    async def _publish(self, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
         results = await asyncio.gather(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
+import uvloop
 
 from contracts import streams
 from services.common.http import HealthServer
@@ -80,7 +79,7 @@ async def run(settings: LedgerSettings) -> None:
 def main() -> None:
     settings = LedgerSettings()
     configure_logging("job-ledger", settings.log_level, settings.log_json)
-    asyncio.run(run(settings))
+    uvloop.run(run(settings))
 
 
 if __name__ == "__main__":

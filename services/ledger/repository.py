@@ -204,15 +204,18 @@ class Repository:
 
     async def create_job(
         self, job: NewJob, events: Sequence[JobEvent], outbox: Sequence[OutboxMessage]
-    ) -> tuple[JobRecord, list[int], bool]:
+    ) -> tuple[JobRecord | None, list[int], bool]:
         """Insert a job, its first events and its outbox rows in one transaction.
 
-        Returns (job, outbox ids, created). An existing job with the same id or
-        idempotency key is returned unchanged (`created` False).
+        Returns (job, outbox ids, created). An existing job of the same owner with the
+        same id or idempotency key is returned unchanged (`created` False); one that
+        belongs to another owner gives `None`: ids are never shared across tenants.
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                f"""INSERT INTO jobs (id, owner, type, status, options, file_id, file_ids,
+        # One statement (atomic on its own): job, first events and outbox rows together,
+        # in a single round trip. Events and outbox rows are written only if the job was.
+        row = await self.pool.fetchrow(
+            f"""WITH j AS (
+                    INSERT INTO jobs (id, owner, type, status, options, file_id, file_ids,
                         correlation_id, idempotency_key, callback_url, retention_hours,
                         delete_after_retrieval, pipeline, pipeline_root, pipeline_index,
                         parent_id, error_code, error_message, created_at, finished_at)
@@ -220,40 +223,62 @@ class Repository:
                             $16, $17, $18, coalesce($19, now()),
                             CASE WHEN $4 = 'failed' THEN now() END)
                     ON CONFLICT DO NOTHING
-                    RETURNING {JOB_COLUMNS}""",
-                job.id,
-                job.owner,
-                job.type,
-                job.status.value,
-                job.options,
-                job.file_id,
-                job.file_ids,
-                job.correlation_id,
-                job.idempotency_key,
-                job.callback_url,
-                job.retention_hours,
-                job.delete_after_retrieval,
-                job.pipeline,
-                job.pipeline_root,
-                job.pipeline_index,
-                job.parent_id,
-                job.error_code,
-                job.error_message,
-                job.created_at,
-            )
-            if row is None:
-                existing = await conn.fetchrow(
-                    f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1
-                        OR (owner = $2 AND idempotency_key = $3)""",
-                    job.id,
-                    job.owner,
-                    job.idempotency_key,
-                )
-                assert existing is not None
-                return job_record(existing), [], False
-            await self._insert_events(conn, events)
-            ids = await self._insert_outbox(conn, outbox)
-            return job_record(row), ids, True
+                    RETURNING {JOB_COLUMNS}),
+                e AS (
+                    INSERT INTO job_events (event_id, job_id, kind, attempt, occurred_at, payload)
+                    SELECT * FROM unnest($20::uuid[], $21::uuid[], $22::text[], $23::int[],
+                                         $24::timestamptz[], $25::jsonb[])
+                    WHERE EXISTS (SELECT 1 FROM j)
+                    ON CONFLICT (event_id) DO NOTHING),
+                o AS (
+                    INSERT INTO outbox (subject, msg_id, payload)
+                    SELECT * FROM unnest($26::text[], $27::text[], $28::bytea[])
+                    WHERE EXISTS (SELECT 1 FROM j)
+                    RETURNING id)
+                SELECT j.*, (SELECT array_agg(id ORDER BY id) FROM o) AS outbox_ids FROM j""",
+            job.id,
+            job.owner,
+            job.type,
+            job.status.value,
+            job.options,
+            job.file_id,
+            job.file_ids,
+            job.correlation_id,
+            job.idempotency_key,
+            job.callback_url,
+            job.retention_hours,
+            job.delete_after_retrieval,
+            job.pipeline,
+            job.pipeline_root,
+            job.pipeline_index,
+            job.parent_id,
+            job.error_code,
+            job.error_message,
+            job.created_at,
+            [e.event_id for e in events],
+            [e.job_id for e in events],
+            [e.kind for e in events],
+            [e.attempt for e in events],
+            [e.occurred_at for e in events],
+            [e.model_dump(mode="json") for e in events],
+            [m.subject for m in outbox],
+            [m.msg_id for m in outbox],
+            [m.payload for m in outbox],
+        )
+        if row is not None:
+            # Outbox ids come from a sequence in insertion order: the order of `outbox`.
+            return job_record(row), list(row["outbox_ids"] or []), True
+        existing = await self.pool.fetchrow(
+            f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1
+                OR (owner = $2 AND idempotency_key = $3)
+                ORDER BY (owner = $2) DESC LIMIT 1""",
+            job.id,
+            job.owner,
+            job.idempotency_key,
+        )
+        if existing is None or existing["owner"] != job.owner:
+            return None, [], False
+        return job_record(existing), [], False
 
     async def list_jobs(
         self,
@@ -404,17 +429,11 @@ class Repository:
             [m.msg_id for m in messages],
             [m.payload for m in messages],
         )
-        return [r["id"] for r in rows]
+        # Ids come from a sequence in insertion order, which is the order of `messages`.
+        return sorted(r["id"] for r in rows)
 
     async def add_outbox(self, conn: Conn, messages: Sequence[OutboxMessage]) -> list[int]:
         return await self._insert_outbox(conn, messages)
-
-    async def outbox_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
-        return await self.pool.fetch(
-            """SELECT id, subject, msg_id, payload FROM outbox
-               WHERE id = ANY($1::bigint[]) AND published_at IS NULL ORDER BY id""",
-            list(ids),
-        )
 
     async def unpublished_outbox(self, older_than_s: float, limit: int) -> list[asyncpg.Record]:
         return await self.pool.fetch(

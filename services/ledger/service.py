@@ -44,6 +44,7 @@ from .repository import Conn, NewJob, OutboxMessage, Repository
 
 log = get_logger(__name__)
 PRODUCER = "job-ledger"
+ID_IN_USE = ErrorInfo(code=ErrorCode.INVALID_REQUEST, message="job id or idempotency key in use")
 
 
 class SubmissionRejected(Exception):
@@ -75,8 +76,6 @@ class Ledger:
         With `record_rejection` (submissions straight on NATS, where nobody waits for a
         reply) an invalid submission still becomes a `failed` job the submitter can see.
         """
-        if existing := await self._existing(submit):
-            return JobResponse(job=existing, created=False)
         try:
             options, steps, input_key, filename = await self._validate(submit)
         except SubmissionRejected as rejected:
@@ -133,9 +132,11 @@ class Ledger:
             ),
         ]
         job, ids, created = await self.repo.create_job(new, [queued], outbox)
+        if job is None:
+            return JobResponse(error=ID_IN_USE)
         if created:
             JOBS_CREATED.labels(type=submit.type.value, source=source).inc()
-            self.dispatcher.kick(ids)
+            self.dispatcher.kick(ids, outbox)
         return JobResponse(job=job, created=created)
 
     async def reject(
@@ -160,24 +161,14 @@ class Ledger:
             error_code=error.code,
             error_message=error.message,
         )
-        job, ids, created = await self.repo.create_job(new, [failed], [event_message(failed)])
+        outbox = [event_message(failed)]
+        job, ids, created = await self.repo.create_job(new, [failed], outbox)
+        if job is None:
+            return JobResponse(error=ID_IN_USE)
         if created:
-            self.dispatcher.kick(ids)
+            self.dispatcher.kick(ids, outbox)
             log.info("submission rejected", job_id=str(job_id), code=error.code)
         return JobResponse(job=job, created=created, error=error)
-
-    async def _existing(self, submit: SubmitJob) -> Any:
-        if submit.idempotency_key:
-            job = await self.repo.find_by_idempotency_key(submit.owner, submit.idempotency_key)
-            if job:
-                return job
-        job = await self.repo.find_job(submit.job_id)
-        if job and submit.owner != "default" and await self._owner_of(job.id) != submit.owner:
-            raise SubmissionRejected(ErrorCode.INVALID_REQUEST, "job id already in use")
-        return job
-
-    async def _owner_of(self, job_id: UUID) -> str | None:
-        return await self.repo.pool.fetchval("SELECT owner FROM jobs WHERE id = $1", job_id)  # type: ignore[no-any-return]
 
     async def _validate(
         self, submit: SubmitJob

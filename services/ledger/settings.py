@@ -13,7 +13,8 @@ class LedgerSettings(ServiceSettings):
         description="PostgreSQL DSN (asyncpg).",
     )
     db_pool_min: int = Field(default=2, ge=1)
-    db_pool_max: int = Field(default=10, ge=1)
+    db_pool_max: int = Field(default=20, ge=1)
+    request_concurrency: int = Field(default=64, ge=1, description="Requests handled at once.")
     outbox_sweep_s: float = Field(default=5.0, gt=0)
     submit_max_deliver: int = Field(default=5, ge=1)
     events_batch_size: int = Field(default=500, ge=1, le=5000)

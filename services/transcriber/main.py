@@ -6,6 +6,7 @@ import asyncio
 import os
 import time
 
+import uvloop
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsMessage, PullSub
 
@@ -125,7 +126,7 @@ def main() -> None:
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     settings = TranscriberSettings()
     configure_logging("transcriber", settings.log_level, settings.log_json)
-    asyncio.run(run(settings))
+    uvloop.run(run(settings))
 
 
 if __name__ == "__main__":

@@ -32,8 +32,11 @@ LONG_TEXT = " ".join([media.SPEECH_TEXT] * 9)  # about five minutes of speech
 
 def write(name: str, data: dict[str, Any]) -> None:
     RESULTS.mkdir(exist_ok=True)
-    data["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
-                       "python": platform.python_version()}
+    data["machine"] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
     data["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
     print(json.dumps(data, indent=2))
@@ -51,13 +54,22 @@ class Infra:
         self.s3 = infra.start_s3(root / "s3" / "data")
 
     def s3_env(self) -> dict[str, str]:
-        return {"S3_ENDPOINT": self.s3.url, "S3_ACCESS_KEY": infra.S3_ACCESS_KEY,
-                "S3_SECRET_KEY": infra.S3_SECRET_KEY, "S3_BUCKET": "bench"}
+        return {
+            "S3_ENDPOINT": self.s3.url,
+            "S3_ACCESS_KEY": infra.S3_ACCESS_KEY,
+            "S3_SECRET_KEY": infra.S3_SECRET_KEY,
+            "S3_BUCKET": "bench",
+        }
 
-    def stack(self, root: Path, names: tuple[str, ...] = ("ledger", "transcriber", "gateway"),
-              env: dict[str, str] | None = None) -> Stack:
-        return start_stack(self.nats.url, self.pg.url, {**self.s3_env(), **(env or {})},
-                           root / "logs", names=names)
+    def stack(
+        self,
+        root: Path,
+        names: tuple[str, ...] = ("ledger", "transcriber", "gateway"),
+        env: dict[str, str] | None = None,
+    ) -> Stack:
+        return start_stack(
+            self.nats.url, self.pg.url, {**self.s3_env(), **(env or {})}, root / "logs", names=names
+        )
 
     def stop(self) -> None:
         for p in (self.s3, self.pg, self.nats):
@@ -93,18 +105,21 @@ def bench_engine(runs: int) -> None:
         direct()  # warm-up
         direct_median, direct_samples = median_of(runs, direct)
         variants = {}
-        for label, opts in {"beam5_sequential": TranscribeOptions(batch_size=1),
-                            "beam1_sequential": TranscribeOptions(batch_size=1, beam_size=1),
-                            "batched_4": TranscribeOptions(batch_size=4),
-                            "batched_8": TranscribeOptions(batch_size=8),
-                            "batched_16": TranscribeOptions(batch_size=16)}.items():
+        for label, opts in {
+            "beam5_sequential": TranscribeOptions(batch_size=1),
+            "beam1_sequential": TranscribeOptions(batch_size=1, beam_size=1),
+            "batched_4": TranscribeOptions(batch_size=4),
+            "batched_8": TranscribeOptions(batch_size=8),
+            "batched_16": TranscribeOptions(batch_size=16),
+        }.items():
             started = time.perf_counter()
             result = engine.transcribe(decode(clip), opts, lambda _: None, lambda: False)
             seconds = time.perf_counter() - started
-            variants[label] = {"seconds": round(seconds, 2),
-                               "x_realtime": round(duration / seconds, 1),
-                               "wer": round(media.word_error_rate(LONG_TEXT, result.text), 4)}
-        del engine
+            variants[label] = {
+                "seconds": round(seconds, 2),
+                "x_realtime": round(duration / seconds, 1),
+                "wer": round(media.word_error_rate(LONG_TEXT, result.text), 4),
+            }
 
         # End to end: upload → submit → completed through the real services.
         deps = Infra(root / "infra")
@@ -115,8 +130,12 @@ def bench_engine(runs: int) -> None:
             def through_the_system() -> float:
                 started = time.perf_counter()
                 with clip.open("rb") as fh:
-                    file_id = client.post("/v1/files", files={"file": ("long.mp3", fh)}).json()["id"]
-                job = client.post("/v1/jobs", json={"type": "transcribe", "file_id": file_id}).json()
+                    file_id = client.post("/v1/files", files={"file": ("long.mp3", fh)}).json()[
+                        "id"
+                    ]
+                job = client.post(
+                    "/v1/jobs", json={"type": "transcribe", "file_id": file_id}
+                ).json()
                 done = client.get(f"/v1/jobs/{job['id']}", params={"wait": 600}).json()
                 assert done["status"] == "completed", done
                 return time.perf_counter() - started
@@ -126,13 +145,21 @@ def bench_engine(runs: int) -> None:
             stack.stop()
         finally:
             deps.stop()
-    write("transcribe_e2e_vs_engine", {
-        "clip_seconds": round(duration, 1), "runs": runs, "options": options.model_dump(),
-        "direct_median_s": round(direct_median, 2), "direct_samples": direct_samples,
-        "e2e_median_s": round(e2e_median, 2), "e2e_samples": e2e_samples,
-        "ratio": round(e2e_median / direct_median, 3), "target_ratio": 1.05,
-        "engine_variants": variants,
-    })
+    write(
+        "transcribe_e2e_vs_engine",
+        {
+            "clip_seconds": round(duration, 1),
+            "runs": runs,
+            "options": options.model_dump(),
+            "direct_median_s": round(direct_median, 2),
+            "direct_samples": direct_samples,
+            "e2e_median_s": round(e2e_median, 2),
+            "e2e_samples": e2e_samples,
+            "ratio": round(e2e_median / direct_median, 3),
+            "target_ratio": 1.05,
+            "engine_variants": variants,
+        },
+    )
 
 
 # --- 2. control plane: submissions per second -------------------------------------------
@@ -162,7 +189,9 @@ async def _submit_load(url: str, file_id: str, total: int, concurrency: int) -> 
         elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "submissions": total, "concurrency": concurrency, "errors": errors,
+        "submissions": total,
+        "concurrency": concurrency,
+        "errors": errors,
         "per_second": round(total / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
@@ -178,8 +207,9 @@ def bench_control(total: int = 3000, concurrency: int = 16) -> None:
             stack = deps.stack(root, names=("ledger", "gateway"))
             wav = media.speak("bench", root / "b.wav")
             with wav.open("rb") as fh:
-                file_id = httpx.post(f"{stack.gateway_url}/v1/files",
-                                     files={"file": ("b.wav", fh)}).json()["id"]
+                file_id = httpx.post(
+                    f"{stack.gateway_url}/v1/files", files={"file": ("b.wav", fh)}
+                ).json()["id"]
             asyncio.run(_submit_load(stack.gateway_url, file_id, 300, concurrency))  # warm-up
             result = asyncio.run(_submit_load(stack.gateway_url, file_id, total, concurrency))
 
@@ -215,8 +245,12 @@ def bench_events(total: int = 50_000, jobs: int = 500) -> None:
             client = httpx.Client(base_url=stack.gateway_url, timeout=30)
             with wav.open("rb") as fh:
                 file_id = client.post("/v1/files", files={"file": ("b.wav", fh)}).json()["id"]
-            job_ids = [client.post("/v1/jobs", json={"type": "transcribe", "file_id": file_id}).json()["id"]
-                       for _ in range(jobs)]
+            job_ids = [
+                client.post("/v1/jobs", json={"type": "transcribe", "file_id": file_id}).json()[
+                    "id"
+                ]
+                for _ in range(jobs)
+            ]
             stack["ledger"].stop()
 
             async def publish() -> None:
@@ -227,7 +261,9 @@ def bench_events(total: int = 50_000, jobs: int = 500) -> None:
                 for step in range(per_job):
                     for job_id in job_ids:
                         ev = JobProgressed(job_id=uuid.UUID(job_id), progress=(step + 1) / per_job)
-                        pending.append(js.publish(f"jobs.events.{job_id}", ev.model_dump_json().encode()))
+                        pending.append(
+                            js.publish(f"jobs.events.{job_id}", ev.model_dump_json().encode())
+                        )
                         if len(pending) >= 2000:
                             await asyncio.gather(*pending)
                             pending = []
@@ -241,7 +277,9 @@ def bench_events(total: int = 50_000, jobs: int = 500) -> None:
                 js = nc.jetstream()
                 started = time.perf_counter()
                 while True:
-                    info = await js.consumer_info(streams.EVENTS_STREAM, streams.LEDGER_EVENTS_CONSUMER)
+                    info = await js.consumer_info(
+                        streams.EVENTS_STREAM, streams.LEDGER_EVENTS_CONSUMER
+                    )
                     if info.num_pending == 0 and info.num_ack_pending == 0:
                         await nc.close()
                         return time.perf_counter() - started
@@ -254,16 +292,23 @@ def bench_events(total: int = 50_000, jobs: int = 500) -> None:
             stack.stop()
         finally:
             deps.stop()
-    write("ledger_event_ingestion", {"events": total, "jobs": jobs,
-                                     "seconds": round(elapsed, 2),
-                                     "per_second": round(total / elapsed, 1),
-                                     "target_per_second": 20000})
+    write(
+        "ledger_event_ingestion",
+        {
+            "events": total,
+            "jobs": jobs,
+            "seconds": round(elapsed, 2),
+            "per_second": round(total / elapsed, 1),
+            "target_per_second": 20000,
+        },
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", nargs="?", default="all",
-                        choices=["engine", "control", "events", "all"])
+    parser.add_argument(
+        "which", nargs="?", default="all", choices=["engine", "control", "events", "all"]
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -19,6 +19,7 @@ from contracts import (
     JobType,
     SubmitJob,
     parse_options,
+    streams,
     subjects,
 )
 
@@ -98,11 +99,14 @@ async def wait_for_job(res: Resources, job_id: UUID, owner: str, wait_s: float) 
     """The job once terminal, or as it stands when `wait_s` runs out.
 
     Driven by the job's events (a core subscription to `jobs.events.<id>`), not by
-    polling: we subscribe first, then read, so no event can slip between the two.
+    polling. We subscribe first, then read the job; an event published just before we
+    subscribed is caught by looking at the last event JetStream holds for the job.
     """
     sub = await res.nc.subscribe(subjects.events_subject(job_id))
     try:
         job = await fetch_job(res, job_id, owner)
+        if not job.status.is_terminal and await _last_event_is_terminal(res, job_id):
+            return await _until_folded(res, job_id, owner, job)
         deadline = time.monotonic() + wait_s
         while not job.status.is_terminal:
             remaining = deadline - time.monotonic()
@@ -113,15 +117,30 @@ async def wait_for_job(res: Resources, job_id: UUID, owner: str, wait_s: float) 
             except TimeoutError:
                 break
             if _kind(msg.data) in TERMINAL_KINDS:
-                # The ledger folds the event a moment after it was published.
-                for _ in range(100):
-                    job = await fetch_job(res, job_id, owner)
-                    if job.status.is_terminal:
-                        break
-                    await asyncio.sleep(0.02)
+                job = await _until_folded(res, job_id, owner, job)
         return job
     finally:
         await sub.unsubscribe()
+
+
+async def _until_folded(res: Resources, job_id: UUID, owner: str, job: JobRecord) -> JobRecord:
+    """The ledger folds a terminal event a moment after it is published."""
+    for _ in range(250):
+        job = await fetch_job(res, job_id, owner)
+        if job.status.is_terminal:
+            break
+        await asyncio.sleep(0.02)
+    return job
+
+
+async def _last_event_is_terminal(res: Resources, job_id: UUID) -> bool:
+    try:
+        last = await res.nc.jetstream().get_last_msg(
+            streams.EVENTS_STREAM, subjects.events_subject(job_id)
+        )
+    except Exception:  # none yet, or JetStream unavailable: the subscription still works
+        return False
+    return _kind(last.data or b"") in TERMINAL_KINDS
 
 
 def _kind(data: bytes) -> str | None:
