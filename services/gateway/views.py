@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from contracts import ErrorInfo, FileRecord, JobRecord, JobStatus, PipelineStep, StepState
@@ -83,3 +84,8 @@ def file_out(record: FileRecord, key: str | None, store: ObjectStore) -> FileOut
 
 def job_out(job: JobRecord) -> JobOut:
     return JobOut(**job.model_dump())
+
+
+def job_response(job: JobRecord, status_code: int = 200) -> Response:
+    """A Job as JSON, serialised once (the hot path skips response-model re-validation)."""
+    return Response(job.model_dump_json(), status_code=status_code, media_type="application/json")

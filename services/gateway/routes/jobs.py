@@ -8,7 +8,7 @@ import time
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Response
 
 from contracts import (
     ErrorCode,
@@ -26,7 +26,7 @@ from contracts import (
 from ..errors import ApiError
 from ..metrics import JOBS_SUBMITTED
 from ..state import Owner, Res, Resources
-from ..views import JobCreate, JobList, JobOut, job_out
+from ..views import JobCreate, JobList, JobOut, job_out, job_response
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 TERMINAL_KINDS = {"completed", "failed", "cancelled", "expired"}
@@ -67,7 +67,7 @@ async def create_job(
     res: Res,
     owner: Owner,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JobOut:
+) -> Response:
     """Submit a job; answers at once with its id (`pending`)."""
     job_type = job_type_of(body.type)
     validate_options(job_type, body.options)
@@ -85,7 +85,7 @@ async def create_job(
         owner=owner,
         idempotency_key=idempotency_key,
     )
-    return job_out(await submit_job(res, submit))
+    return job_response(await submit_job(res, submit), 202)
 
 
 async def fetch_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
@@ -159,12 +159,12 @@ async def get_job(
     wait: Annotated[
         float, Query(ge=0, description="Block up to this many seconds until the job is terminal.")
     ] = 0,
-) -> JobOut:
+) -> Response:
     if wait > 0:
         job = await wait_for_job(res, job_id, owner, min(wait, res.settings.max_wait_s))
     else:
         job = await fetch_job(res, job_id, owner)
-    return job_out(job)
+    return job_response(job)
 
 
 @router.get("", response_model=JobList)

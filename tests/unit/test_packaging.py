@@ -1,0 +1,36 @@
+"""Heavy dependencies stay with the one service that needs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported_by(module: str) -> set[str]:
+    code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    return set(out.stdout.split())
+
+
+def test_the_gateway_imports_neither_whisper_nor_the_database_driver() -> None:
+    loaded = imported_by("services.gateway.app")
+    assert not {"faster_whisper", "ctranslate2", "asyncpg", "av"} & loaded
+
+
+def test_the_ledger_does_not_import_whisper() -> None:
+    assert not {"faster_whisper", "ctranslate2", "av"} & imported_by("services.ledger.main")
+
+
+def test_each_heavy_dependency_is_behind_its_own_extra() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = " ".join(project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert "faster-whisper" not in core and "asyncpg" not in core and "fastapi" not in core
+    assert any(d.startswith("faster-whisper") for d in extras["transcriber"])
+    assert any(d.startswith("asyncpg") for d in extras["ledger"])
+    assert any(d.startswith("fastapi") for d in extras["gateway"])
