@@ -17,5 +17,7 @@ class LedgerSettings(ServiceSettings):
     request_concurrency: int = Field(default=64, ge=1, description="Requests handled at once.")
     outbox_sweep_s: float = Field(default=5.0, gt=0)
     submit_max_deliver: int = Field(default=5, ge=1)
-    events_batch_size: int = Field(default=500, ge=1, le=5000)
+    events_batch_size: int = Field(
+        default=500, ge=1, le=1000, description="Events folded per transaction at most."
+    )
     health_port: int = 8081
