@@ -180,6 +180,14 @@ class Repository:
         )
         return (file_record(row), row["object_key"]) if row else None
 
+    @staticmethod
+    async def set_file_duration(file_id: UUID, duration_s: float, conn: Conn) -> None:
+        await conn.execute(
+            "UPDATE files SET duration_s = $2 WHERE id = $1 AND duration_s IS NULL",
+            file_id,
+            duration_s,
+        )
+
     async def mark_file_deleted(self, file_id: UUID, owner: str) -> str | None:
         return await self.pool.fetchval(  # type: ignore[no-any-return]
             """UPDATE files SET deleted_at = now()

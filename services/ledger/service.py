@@ -307,6 +307,10 @@ class Ledger:
                 if isinstance(event, JobCompleted) and after.status is JobStatus.COMPLETED:
                     for out in event.outputs:
                         await self.repo.insert_file(out, row["owner"], event.job_id, conn=conn)
+                    duration = getattr(event.result, "duration_s", None)
+                    if row["file_id"] is not None and duration is not None:
+                        # The input's duration is known once a worker has decoded it.
+                        await self.repo.set_file_duration(row["file_id"], duration, conn)
             return changed
 
         count = await self.repo.ingest_events(events, fold_all)

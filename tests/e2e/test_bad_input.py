@@ -96,3 +96,21 @@ def test_health_readiness_and_metrics_answer(api: Api, stack: Stack) -> None:
     assert "jetscribe_gateway_requests_total" in api.http.get("/metrics").text
     assert api.http.get("/docs").status_code == 200
     assert "/v1/jobs" in api.http.get("/openapi.json").json()["paths"]
+
+
+def test_an_input_deleted_before_its_job_runs_fails_with_file_not_found(
+    api: Api, stack: Stack, speech_wav: Path
+) -> None:
+    stack["transcriber"].stop()
+    try:
+        file_id = api.upload(speech_wav)["id"]
+        job = api.submit(file_id)
+        assert api.http.delete(f"/v1/files/{file_id}").status_code == 204
+        assert api.http.get(f"/v1/files/{file_id}").status_code == 404
+    finally:
+        stack["transcriber"].start()
+        stack["transcriber"].wait_ready()
+    failed = api.wait(job["id"], 60)
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "file_not_found"
+    assert failed["attempt"] == 1

@@ -38,10 +38,13 @@ def check_transcript(job: dict, reference: str) -> None:
 def test_a_30_second_english_wav_is_transcribed(api: Api, speech_wav: Path) -> None:
     uploaded = api.upload(speech_wav, "audio/wav")
     assert uploaded["size"] == speech_wav.stat().st_size
+    assert uploaded["duration_s"] is None  # not decoded yet
     job = api.submit(uploaded["id"])
     assert job["status"] == "pending"
     done = api.wait(job["id"])
     check_transcript(done, media.SPEECH_TEXT)
+    input_file = api.http.get(f"/v1/files/{uploaded['id']}").json()
+    assert input_file["duration_s"] == done["result"]["duration_s"]
 
     # The transcript is a registered file, downloadable through a presigned URL.
     transcript_id = done["result"]["file_id"]
