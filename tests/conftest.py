@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import nats
@@ -18,6 +20,7 @@ from services.common.storage import ObjectStore
 from tests.support import media
 from tests.support.infra import S3Endpoint, nats_server, postgres_server, s3_server, unavailable
 
+T = TypeVar("T")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
@@ -33,42 +36,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # --- infrastructure ----------------------------------------------------------------------
 
 
+def _serve(what: str, server: AbstractContextManager[T]) -> Iterator[T]:
+    """Enter a server's context; a server that cannot start skips (fails in CI)."""
+    try:
+        value = server.__enter__()
+    except Exception as exc:
+        unavailable(what, exc)
+    try:
+        yield value
+    finally:
+        server.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    try:
-        cm = postgres_server(tmp_path_factory.mktemp("postgres"))
-        url = cm.__enter__()
-    except Exception as exc:
-        unavailable("PostgreSQL", exc)
-    try:
-        yield url
-    finally:
-        cm.__exit__(None, None, None)
+    yield from _serve("PostgreSQL", postgres_server(tmp_path_factory.mktemp("postgres")))
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Endpoint]:
-    try:
-        cm = s3_server(tmp_path_factory.mktemp("s3"))
-        endpoint = cm.__enter__()
-    except Exception as exc:
-        unavailable("S3", exc)
-    try:
-        yield endpoint
-    finally:
-        cm.__exit__(None, None, None)
+    yield from _serve("S3", s3_server(tmp_path_factory.mktemp("s3")))
 
 
 def _nats_url(tmp: Path) -> Iterator[str]:
-    try:
-        cm = nats_server(tmp)
-        url = cm.__enter__()
-    except Exception as exc:
-        unavailable("NATS", exc)
-    try:
-        yield url
-    finally:
-        cm.__exit__(None, None, None)
+    yield from _serve("NATS", nats_server(tmp))
 
 
 @pytest.fixture
