@@ -22,13 +22,16 @@ class Resources:
     store: ObjectStore
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     res: Resources = request.app.state.resources
     return res
 
 
-def get_owner(request: Request) -> str:
-    """The tenant of the caller. API keys come later; until then everything is `default`."""
+async def get_owner(request: Request) -> str:
+    """The tenant of the caller. API keys come later; until then everything is `default`.
+
+    Async on purpose, like every dependency here: FastAPI runs sync ones in a thread.
+    """
     return "default"
 
 
