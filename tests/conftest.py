@@ -148,6 +148,16 @@ def speech_mp4(speech_wav: Path, media_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def speech_mkv(speech_wav: Path, media_dir: Path) -> Path:
+    return media.encode_video(speech_wav, media_dir / "speech.mkv", "libx264", "libmp3lame")
+
+
+@pytest.fixture(scope="session")
+def speech_webm(speech_wav: Path, media_dir: Path) -> Path:
+    return media.encode_video(speech_wav, media_dir / "speech.webm", "libvpx", "libopus")
+
+
+@pytest.fixture(scope="session")
 def not_media(media_dir: Path) -> Path:
     path = media_dir / "notes.mp3"
     path.write_text("this is a text file pretending to be audio\n" * 200)

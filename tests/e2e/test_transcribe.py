@@ -58,8 +58,8 @@ def test_a_30_second_english_wav_is_transcribed(api: Api, speech_wav: Path) -> N
     assert json.loads(body.content)["text"] == done["result"]["text"]
 
 
-@pytest.mark.parametrize("fixture", ["speech_mp3", "speech_mp4"])
-def test_mp3_and_mp4_inputs_are_transcribed(
+@pytest.mark.parametrize("fixture", ["speech_mp3", "speech_mp4", "speech_mkv", "speech_webm"])
+def test_mp3_mp4_mkv_and_webm_inputs_are_transcribed(
     api: Api, fixture: str, request: pytest.FixtureRequest
 ) -> None:
     path: Path = request.getfixturevalue(fixture)
