@@ -14,12 +14,26 @@ from typing import Any
 
 from nats.js import JetStreamContext
 
+from contracts import subjects
 from services.common.logging import get_logger
 
 from .metrics import OUTBOX_PUBLISHED
 from .repository import OutboxMessage, Repository
 
 log = get_logger(__name__)
+
+
+ORIGIN_HEADER = "Jetscribe-Origin"
+LEDGER_ORIGIN = "job-ledger"
+
+
+def headers_for(subject: str, msg_id: str) -> dict[str, str]:
+    headers = {"Nats-Msg-Id": msg_id}
+    if subject.startswith(subjects.JOBS_EVENTS_PREFIX):
+        # Events the ledger publishes are already stored (same transaction as the job):
+        # its own intake skips them without parsing.
+        headers[ORIGIN_HEADER] = LEDGER_ORIGIN
+    return headers
 
 
 class Dispatcher:
@@ -53,7 +67,7 @@ class Dispatcher:
 
     async def publish_now(self, message: OutboxMessage) -> None:
         await self._js.publish(
-            message.subject, message.payload, headers={"Nats-Msg-Id": message.msg_id}
+            message.subject, message.payload, headers=headers_for(message.subject, message.msg_id)
         )
 
     async def _publish_loop(self) -> None:
@@ -96,7 +110,9 @@ class Dispatcher:
         results = await asyncio.gather(
             *(
                 self._js.publish(
-                    r["subject"], bytes(r["payload"]), headers={"Nats-Msg-Id": r["msg_id"]}
+                    r["subject"],
+                    bytes(r["payload"]),
+                    headers=headers_for(r["subject"], r["msg_id"]),
                 )
                 for r in rows
             ),

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from contracts import JobEvent, parse_event, streams, subjects
 from services.common.logging import get_logger
 
+from .dispatcher import LEDGER_ORIGIN, ORIGIN_HEADER
 from .service import Ledger
 
 log = get_logger(__name__)
@@ -76,6 +77,9 @@ class EventIntake:
         events: list[JobEvent] = []
         keep: list[Msg] = []
         for msg in msgs:
+            if msg.headers and msg.headers.get(ORIGIN_HEADER) == LEDGER_ORIGIN:
+                await msg.ack()  # stored when it was written to the outbox
+                continue
             try:
                 events.append(parse_event(msg.data))
                 keep.append(msg)

@@ -15,7 +15,7 @@ from .dispatcher import Dispatcher
 from .handlers import register
 from .ingest_loop import EventIntake
 from .migrate import apply_migrations
-from .repository import Repository, init_connection
+from .repository import Repository, init_connection, release_connection
 from .service import Ledger
 from .settings import LedgerSettings
 
@@ -30,6 +30,7 @@ async def run(settings: LedgerSettings) -> None:
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
             init=init_connection,
+            reset=release_connection,
         ),
     )
     await apply_migrations(pool)

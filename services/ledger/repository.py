@@ -33,6 +33,14 @@ JOB_COLUMNS = """id, owner, type, status, options, file_id, file_ids, output_fil
     started_at, finished_at, retrieved_at, ttl_deadline"""
 
 
+async def release_connection(conn: Conn) -> None:
+    """Replaces asyncpg's per-release `RESET ALL ...` round trip: the ledger never leaves
+    session state behind (no SET, LISTEN or held advisory locks); only a transaction
+    left open by an error needs undoing."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def init_connection(conn: Conn) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
