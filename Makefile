@@ -69,6 +69,8 @@ schemas: $(STAMP)
 	$(BIN)/python -m contracts.schema_export
 
 bench: $(STAMP) system-deps
+	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m tests.bench.run
 
 clean:
