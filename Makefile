@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs on a bare machine: PostgreSQL server binaries (the
-# embedded database of `make dev`/`make test`) and espeak-ng (speech for the tests).
-APT_PACKAGES := espeak-ng
+# embedded database of `make dev`/`make test`), espeak-ng (speech for the tests) and
+# ffmpeg (the converter; the tests check ffmpeg reads our subtitles).
+APT_PACKAGES := espeak-ng ffmpeg
 export HF_HUB_OFFLINE := 1
 export ORT_DISABLE_TELEMETRY := 1
 
