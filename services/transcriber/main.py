@@ -1,4 +1,9 @@
-"""transcriber entry point: load the model once, then pull `transcribe` jobs."""
+"""transcriber entry point: load the model once, then pull `transcribe` and `generate_srt`.
+
+Each job type has its own durable consumer; all share the model slots
+(`MAX_CONCURRENT_JOBS`), so a busy replica may hold one job of the other type, waiting
+(and heartbeating) until a slot frees.
+"""
 
 from __future__ import annotations
 
@@ -24,13 +29,13 @@ from services.common.storage import ObjectStore
 from services.common.worker import JobRunner, WorkerPolicy
 
 from .engine import WhisperEngine, choose_device
+from .jobs import TranscriberJobs
 from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS, MODEL_LOAD_SECONDS
 from .model_store import resolve_model
 from .settings import TranscriberSettings
-from .transcribe_job import TranscribeJob
 
 log = get_logger(__name__)
-HANDLED = (JobType.TRANSCRIBE,)
+HANDLED = (JobType.TRANSCRIBE, JobType.GENERATE_SRT)
 
 
 def build_engine(settings: TranscriberSettings) -> WhisperEngine:
@@ -70,7 +75,8 @@ async def run(settings: TranscriberSettings) -> None:
         heartbeat_s=settings.heartbeat_s,
         progress_min_interval_s=settings.progress_min_interval_s,
     )
-    job = TranscribeJob(engine, store, settings.work_dir, settings.max_concurrent_jobs)
+    jobs = TranscriberJobs(engine, store, settings.work_dir, settings.max_concurrent_jobs)
+    execute = {JobType.TRANSCRIBE: jobs.transcribe, JobType.GENERATE_SRT: jobs.generate_srt}
 
     for job_type in HANDLED:
         consumer = streams.worker_consumer(
@@ -82,7 +88,9 @@ async def run(settings: TranscriberSettings) -> None:
             JOBS.labels(type=t, outcome=outcome).inc()
             JOB_SECONDS.labels(type=t).observe(seconds)
 
-        runner = JobRunner(broker.connection, publisher, job, policy, job_type.value, record)
+        runner = JobRunner(
+            broker.connection, publisher, execute[job_type], policy, job_type.value, record
+        )
 
         async def handle(
             msg: NatsMessage, runner: JobRunner = runner, t: str = job_type.value

@@ -92,7 +92,19 @@ async def fetch_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
     reply = await res.ledger.get_job(job_id, owner, mark_retrieved=True)
     if reply.error or reply.job is None:
         raise ApiError(404, ErrorCode.JOB_NOT_FOUND, f"job {job_id} not found")
-    return reply.job
+    return await with_download_url(res, reply.job, owner)
+
+
+async def with_download_url(res: Resources, job: JobRecord, owner: str) -> JobRecord:
+    """Results that name an output file get a fresh presigned `url` at every read."""
+    result = job.result
+    if not result or "url" not in result or not result.get("file_id"):
+        return job
+    reply = await res.ledger.get_file(UUID(str(result["file_id"])), owner)
+    if reply.file is None or reply.object_key is None:
+        return job
+    url = res.store.presign_get(reply.object_key, reply.file.filename)
+    return job.model_copy(update={"result": {**result, "url": url}})
 
 
 async def wait_for_job(res: Resources, job_id: UUID, owner: str, wait_s: float) -> JobRecord:

@@ -1,0 +1,133 @@
+"""The transcriber's jobs: `transcribe` (transcript JSON) and `generate_srt` (SRT/VTT).
+
+Both read the input from S3, decode it, run faster-whisper and write their output to
+`jobs/<job_id>/<name>` as a registered file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from pydantic import ValidationError
+
+from contracts import OutputFile, RunJob, SrtOptions, SrtResult, TranscribeOptions, TranscribeResult
+from services.common.errors import InvalidOptions
+from services.common.storage import ObjectStore, output_key
+from services.common.worker import JobCancelledError, JobContext, Outcome
+
+from .engine import Cancelled, WhisperEngine, decode
+from .metrics import AUDIO_SECONDS, QUEUE_WAIT, S3_BYTES
+from .subtitles import build_cues, to_srt, to_vtt, words_of
+
+Opts = TypeVar("Opts", TranscribeOptions, SrtOptions)
+CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
+
+
+def output_file_id(job_id: UUID, name: str) -> UUID:
+    """Deterministic per job and name: a redelivered job overwrites, never duplicates."""
+    return uuid5(NAMESPACE_URL, f"jetscribe:{job_id}:{name}")
+
+
+def parse_options(run: RunJob, model: type[Opts]) -> Opts:
+    try:
+        return model.model_validate(run.options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidOptions(f"options.{field}: {first['msg']}") from exc
+
+
+class TranscriberJobs:
+    def __init__(
+        self, engine: WhisperEngine, store: ObjectStore, work_dir: Path | None, slots: int = 1
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._work_dir = work_dir
+        self._slots = asyncio.Semaphore(slots)
+
+    async def transcribe(self, ctx: JobContext) -> Outcome:
+        result = await self._run_model(ctx, parse_options(ctx.run, TranscribeOptions))
+        name = "transcript.json"
+        file_id = output_file_id(ctx.run.job_id, name)
+        result = result.model_copy(update={"file_id": file_id})
+        output = await self._store_output(
+            ctx.run.job_id,
+            name,
+            result.model_dump_json(indent=2).encode(),
+            "application/json",
+            file_id,
+            result.duration_s,
+        )
+        return Outcome(result=result, outputs=[output], language=result.language)
+
+    async def generate_srt(self, ctx: JobContext) -> Outcome:
+        options = parse_options(ctx.run, SrtOptions)
+        # Cues are cut from word timings (also what makes batched decoding usable here).
+        result = await self._run_model(ctx, options.model_copy(update={"word_timestamps": True}))
+        cues = build_cues(words_of(result.segments), options)
+        content = to_srt(cues) if options.format == "srt" else to_vtt(cues)
+        name = f"subtitles.{options.format}"
+        file_id = output_file_id(ctx.run.job_id, name)
+        output = await self._store_output(
+            ctx.run.job_id,
+            name,
+            content.encode(),
+            CONTENT_TYPES[options.format],
+            file_id,
+            result.duration_s,
+        )
+        srt_result = SrtResult(
+            file_id=file_id,
+            format=options.format,
+            content=content,
+            cue_count=len(cues),
+            language=result.language,
+        )
+        return Outcome(result=srt_result, outputs=[output], language=result.language)
+
+    async def _run_model(self, ctx: JobContext, options: TranscribeOptions) -> TranscribeResult:
+        run = ctx.run
+        QUEUE_WAIT.labels(type=run.type.value).observe(
+            max(0.0, (datetime.now(UTC) - run.occurred_at).total_seconds())
+        )
+        with tempfile.TemporaryDirectory(prefix="jetscribe-", dir=self._work_dir) as tmp:
+            source = Path(tmp) / "input"
+            size = await self._store.download(run.input_key, source)
+            S3_BYTES.labels(direction="out").inc(size)
+            audio = await asyncio.to_thread(decode, source)
+        async with self._slots:
+            try:
+                result = await asyncio.to_thread(
+                    self._engine.transcribe, audio, options, ctx.report_progress, ctx.cancelled
+                )
+            except Cancelled as exc:
+                raise JobCancelledError from exc
+        AUDIO_SECONDS.inc(result.duration_s)
+        return result
+
+    async def _store_output(
+        self,
+        job_id: UUID,
+        name: str,
+        data: bytes,
+        content_type: str,
+        file_id: UUID,
+        duration_s: float | None,
+    ) -> OutputFile:
+        stored = await self._store.put_bytes(output_key(job_id, name), data, content_type)
+        S3_BYTES.labels(direction="in").inc(stored.size)
+        return OutputFile(
+            id=file_id,
+            object_key=stored.key,
+            filename=name,
+            content_type=content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            duration_s=duration_s,
+        )
