@@ -50,9 +50,25 @@ class ConvertOptions(StrictModel):
     audio_only: bool = False
 
     @model_validator(mode="after")
-    def _check_trim(self) -> ConvertOptions:
+    def _check_combinations(self) -> ConvertOptions:
         if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
             raise ValueError("end_s must be greater than start_s")
+        audio_preset = self.preset in ("audio_wav_16k_mono", "mp3", "m4a")
+        video_only = [
+            name
+            for name in ("max_height", "video_bitrate", "crf")
+            if getattr(self, name) is not None
+        ]
+        if video_only and (audio_preset or self.audio_only):
+            raise ValueError(
+                f"{video_only[0]} applies to video, but preset {self.preset!r}"
+                + (" with audio_only" if self.audio_only else "")
+                + " has no video"
+            )
+        if self.audio_bitrate and self.preset == "audio_wav_16k_mono":
+            raise ValueError("audio_bitrate does not apply to uncompressed WAV")
+        if self.crf is not None and self.video_bitrate:
+            raise ValueError("crf and video_bitrate are alternatives: give one")
         return self
 
 

@@ -24,6 +24,7 @@ SERVICES = [
     # name, module, health-port env
     ("job-ledger", "services.ledger.main"),
     ("transcriber", "services.transcriber.main"),
+    ("converter", "services.converter.main"),
     ("gateway", "services.gateway.main"),
 ]
 

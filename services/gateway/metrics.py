@@ -11,5 +11,4 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-S3_BYTES = Counter("jetscribe_s3_bytes_total", "Bytes moved to/from S3", ["direction"])
 JOBS_SUBMITTED = Counter("jetscribe_gateway_jobs_submitted_total", "Jobs submitted", ["type"])

@@ -22,10 +22,10 @@ from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
 from contracts import ErrorCode
+from services.common.metrics import S3_BYTES
 from services.common.storage import ChunkPipe, ObjectStore, upload_key
 
 from .errors import ApiError
-from .metrics import S3_BYTES
 
 MAX_FIELD_BYTES = 64 * 1024
 

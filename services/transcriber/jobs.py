@@ -17,11 +17,12 @@ from pydantic import ValidationError
 
 from contracts import OutputFile, RunJob, SrtOptions, SrtResult, TranscribeOptions, TranscribeResult
 from services.common.errors import InvalidOptions
+from services.common.metrics import QUEUE_WAIT, S3_BYTES
 from services.common.storage import ObjectStore, output_key
 from services.common.worker import JobCancelledError, JobContext, Outcome
 
 from .engine import Cancelled, WhisperEngine, decode
-from .metrics import AUDIO_SECONDS, QUEUE_WAIT, S3_BYTES
+from .metrics import AUDIO_SECONDS
 from .subtitles import build_cues, to_srt, to_vtt, words_of
 
 Opts = TypeVar("Opts", TranscribeOptions, SrtOptions)

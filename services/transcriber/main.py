@@ -12,30 +12,21 @@ import os
 import time
 
 import uvloop
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsMessage, PullSub
 
-from contracts import JobType, streams
-from services.common.http import HealthServer
+from contracts import JobType
 from services.common.logging import configure_logging, get_logger
-from services.common.messaging import (
-    EventPublisher,
-    make_broker,
-    stream_settings,
-    wait_for_stop_signal,
-)
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
-from services.common.worker import JobRunner, WorkerPolicy
+from services.common.worker import WorkerPolicy
+from services.common.worker_app import run_worker
 
 from .engine import WhisperEngine, choose_device
 from .jobs import TranscriberJobs
-from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS, MODEL_LOAD_SECONDS
+from .metrics import MODEL_LOAD_SECONDS
 from .model_store import resolve_model
 from .settings import TranscriberSettings
 
 log = get_logger(__name__)
-HANDLED = (JobType.TRANSCRIBE, JobType.GENERATE_SRT)
 
 
 def build_engine(settings: TranscriberSettings) -> WhisperEngine:
@@ -64,69 +55,25 @@ async def run(settings: TranscriberSettings) -> None:
     engine = await asyncio.to_thread(build_engine, settings)
     store = ObjectStore(settings)
     await wait_for("s3", store.ensure_bucket)
-
-    broker = make_broker(settings, "transcriber")
-    await wait_for("nats", broker.connect)
-    js = broker.connection.jetstream()
-    await streams.ensure_streams(js, stream_settings(settings))
-    publisher = EventPublisher(js, "transcriber")
+    jobs = TranscriberJobs(engine, store, settings.work_dir, settings.max_concurrent_jobs)
     policy = WorkerPolicy(
         max_deliver=settings.max_deliver,
         heartbeat_s=settings.heartbeat_s,
         progress_min_interval_s=settings.progress_min_interval_s,
     )
-    jobs = TranscriberJobs(engine, store, settings.work_dir, settings.max_concurrent_jobs)
-    execute = {JobType.TRANSCRIBE: jobs.transcribe, JobType.GENERATE_SRT: jobs.generate_srt}
 
-    for job_type in HANDLED:
-        consumer = streams.worker_consumer(
-            job_type, ack_wait_s=settings.ack_wait_s, max_deliver=settings.max_deliver
-        )
-        await streams.ensure_consumer(js, streams.JOBS_STREAM, consumer)
+    async def model_ready() -> dict[str, bool]:
+        return {"model": True}
 
-        def record(outcome: str, seconds: float, t: str = job_type.value) -> None:
-            JOBS.labels(type=t, outcome=outcome).inc()
-            JOB_SECONDS.labels(type=t).observe(seconds)
-
-        runner = JobRunner(
-            broker.connection, publisher, execute[job_type], policy, job_type.value, record
-        )
-
-        async def handle(
-            msg: NatsMessage, runner: JobRunner = runner, t: str = job_type.value
-        ) -> None:
-            IN_FLIGHT.labels(type=t).inc()
-            try:
-                await runner.handle(msg)
-            finally:
-                IN_FLIGHT.labels(type=t).dec()
-
-        broker.subscriber(
-            consumer.filter_subject or "",
-            stream=JStream(streams.JOBS_STREAM, declare=False),
-            durable=consumer.durable_name,
-            config=consumer,
-            # One fetch per free slot: the replica never holds more jobs than it can run.
-            pull_sub=PullSub(batch_size=settings.max_concurrent_jobs, timeout=5.0),
-            ack_policy=AckPolicy.MANUAL,
-            title=consumer.filter_subject,
-        )(handle)
-
-    async def ready() -> dict[str, bool]:
-        return {"model": True, "nats": broker.connection.is_connected}
-
-    health = HealthServer(settings.health_host, settings.health_port, ready)
-    await broker.start()
-    if settings.health_port:
-        await health.start()
-    log.info("transcriber started", handles=[t.value for t in HANDLED])
-    try:
-        await wait_for_stop_signal()
-    finally:
-        log.info("transcriber stopping")
-        await broker.stop()
-        if settings.health_port:
-            await health.stop()
+    await run_worker(
+        "transcriber",
+        settings,
+        {JobType.TRANSCRIBE: jobs.transcribe, JobType.GENERATE_SRT: jobs.generate_srt},
+        policy,
+        slots=settings.max_concurrent_jobs,
+        ack_wait_s=settings.ack_wait_s,
+        extra_ready=model_ready,
+    )
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from services.devstack import infra
 MODULES = {
     "ledger": "services.ledger.main",
     "transcriber": "services.transcriber.main",
+    "converter": "services.converter.main",
     "gateway": "services.gateway.main",
 }
 
@@ -85,7 +86,7 @@ class Stack:
         return self.services[name]
 
     def stop(self) -> None:
-        for name in ("gateway", "transcriber", "ledger"):
+        for name in ("gateway", "converter", "transcriber", "ledger"):
             if name in self.services:
                 self.services[name].stop()
 
@@ -99,7 +100,7 @@ def start_stack(
     s3_env: dict[str, str],
     log_dir: Path,
     extra_env: dict[str, str] | None = None,
-    names: tuple[str, ...] = ("ledger", "transcriber", "gateway"),
+    names: tuple[str, ...] = ("ledger", "transcriber", "converter", "gateway"),
 ) -> Stack:
     log_dir.mkdir(parents=True, exist_ok=True)
     gateway_port = infra.free_port()

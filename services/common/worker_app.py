@@ -1,0 +1,92 @@
+"""The process shell every worker shares: connect, declare, subscribe, serve health.
+
+A worker provides its settings, a name and one `Execute` per job type it handles;
+this module wires each type to its durable pull consumer through FastStream, with
+manual acks and one fetch per free slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsMessage, PullSub
+
+from contracts import JobType, streams
+
+from .http import HealthServer
+from .logging import get_logger
+from .messaging import EventPublisher, make_broker, stream_settings, wait_for_stop_signal
+from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS
+from .settings import ServiceSettings
+from .startup import wait_for
+from .worker import Execute, JobRunner, WorkerPolicy
+
+log = get_logger(__name__)
+
+
+async def run_worker(
+    name: str,
+    settings: ServiceSettings,
+    handlers: Mapping[JobType, Execute],
+    policy: WorkerPolicy,
+    slots: int,
+    ack_wait_s: float,
+    extra_ready: Callable[[], Awaitable[dict[str, bool]]] | None = None,
+) -> None:
+    broker = make_broker(settings, name)
+    await wait_for("nats", broker.connect)
+    js = broker.connection.jetstream()
+    await streams.ensure_streams(js, stream_settings(settings))
+    publisher = EventPublisher(js, name)
+
+    for job_type, execute in handlers.items():
+        consumer = streams.worker_consumer(
+            job_type, ack_wait_s=ack_wait_s, max_deliver=policy.max_deliver
+        )
+        await streams.ensure_consumer(js, streams.JOBS_STREAM, consumer)
+
+        def record(outcome: str, seconds: float, t: str = job_type.value) -> None:
+            JOBS.labels(type=t, outcome=outcome).inc()
+            JOB_SECONDS.labels(type=t).observe(seconds)
+
+        runner = JobRunner(broker.connection, publisher, execute, policy, job_type.value, record)
+
+        async def handle(
+            msg: NatsMessage, runner: JobRunner = runner, t: str = job_type.value
+        ) -> None:
+            IN_FLIGHT.labels(type=t).inc()
+            try:
+                await runner.handle(msg)
+            finally:
+                IN_FLIGHT.labels(type=t).dec()
+
+        broker.subscriber(
+            consumer.filter_subject or "",
+            stream=JStream(streams.JOBS_STREAM, declare=False),
+            durable=consumer.durable_name,
+            config=consumer,
+            # One fetch per free slot: the replica never holds more jobs than it can run.
+            pull_sub=PullSub(batch_size=slots, timeout=5.0),
+            ack_policy=AckPolicy.MANUAL,
+            title=consumer.filter_subject,
+        )(handle)
+
+    async def ready() -> dict[str, bool]:
+        checks = {"nats": broker.connection.is_connected}
+        if extra_ready is not None:
+            checks.update(await extra_ready())
+        return checks
+
+    health = HealthServer(settings.health_host, settings.health_port, ready)
+    await broker.start()
+    if settings.health_port:
+        await health.start()
+    log.info(f"{name} started", handles=[t.value for t in handlers])
+    try:
+        await wait_for_stop_signal()
+    finally:
+        log.info(f"{name} stopping")
+        await broker.stop()
+        if settings.health_port:
+            await health.stop()

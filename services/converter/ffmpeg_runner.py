@@ -1,0 +1,137 @@
+"""Running ffmpeg and probing media: the only module that starts processes.
+
+ffmpeg comes from the machine (Debian's package, with ffprobe) or, as a fallback, from
+the `imageio-ffmpeg` wheel (ffmpeg only; probing then uses PyAV). The child is killed
+on cancel or shutdown, never left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.common.errors import UnreadableMedia, UnsupportedMedia
+
+UNREADABLE_HINTS = (
+    "invalid data found",
+    "moov atom not found",
+    "could not find codec parameters",
+    "end of file",
+    "header missing",
+    "error while decoding",
+    "invalid argument",
+)
+
+
+def ffmpeg_binary() -> str:
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise RuntimeError("ffmpeg not found: install it (apt-get install ffmpeg)") from exc
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration_s: float | None
+    has_audio: bool
+    has_video: bool
+    format_name: str | None = None
+
+
+def probe(path: Path) -> MediaInfo:
+    """Streams and duration: ffprobe (through ffmpeg-python) when present, else PyAV."""
+    if shutil.which("ffprobe"):
+        import ffmpeg
+
+        try:
+            info = ffmpeg.probe(str(path))
+        except ffmpeg.Error as exc:
+            raise UnreadableMedia(f"cannot read media: {_tail(exc.stderr)}") from exc
+        streams = info.get("streams", [])
+        duration = info.get("format", {}).get("duration")
+        return MediaInfo(
+            duration_s=float(duration) if duration else None,
+            has_audio=any(s.get("codec_type") == "audio" for s in streams),
+            has_video=any(
+                s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
+                for s in streams
+            ),
+            format_name=info.get("format", {}).get("format_name"),
+        )
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return MediaInfo(
+                duration_s=container.duration / 1_000_000 if container.duration else None,
+                has_audio=bool(container.streams.audio),
+                has_video=bool(container.streams.video),
+                format_name=container.format.name,
+            )
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        raise UnreadableMedia(f"cannot read media: {exc}") from exc
+
+
+def _tail(stderr: bytes | str | None, limit: int = 400) -> str:
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else (stderr or "")
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return " | ".join(lines[-3:])[-limit:] or "no details"
+
+
+def parse_progress(line: str, duration_s: float | None) -> float | None:
+    """Progress 0..1 from one `-progress` line (`out_time_us=…`), if it carries time."""
+    key, _, value = line.strip().partition("=")
+    if key not in ("out_time_us", "out_time_ms") or not duration_s or not value.isdigit():
+        return None
+    return max(0.0, min(1.0, int(value) / 1_000_000 / duration_s))
+
+
+async def run_ffmpeg(
+    argv: list[str],
+    duration_s: float | None,
+    on_progress: Callable[[float], None],
+    cancelled: Callable[[], bool],
+) -> None:
+    """Run ffmpeg; kill it when `cancelled()` turns true or this task is cancelled."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    stderr_task = asyncio.create_task(proc.stderr.read())  # type: ignore[union-attr]
+    try:
+        assert proc.stdout is not None
+        while True:
+            if cancelled():
+                raise asyncio.CancelledError
+            try:
+                raw = await asyncio.wait_for(proc.stdout.readline(), timeout=0.5)
+            except TimeoutError:
+                continue
+            if not raw:
+                break
+            value = parse_progress(raw.decode(errors="replace"), duration_s)
+            if value is not None:
+                on_progress(value)
+        code = await proc.wait()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        stderr_task.cancel()
+        raise
+    stderr = await stderr_task
+    if code != 0:
+        reason = _tail(stderr)
+        if any(h in reason.lower() for h in UNREADABLE_HINTS):
+            raise UnreadableMedia(f"ffmpeg could not read the input: {reason}")
+        raise UnsupportedMedia(f"ffmpeg could not convert the input: {reason}")

@@ -1,0 +1,87 @@
+"""The `convert` job: input from S3 → ffmpeg (preset + options) → output into S3."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from uuid import NAMESPACE_URL, uuid5
+
+from pydantic import ValidationError
+
+from contracts import ConvertOptions, ConvertResult, OutputFile
+from services.common.errors import InvalidOptions, UnsupportedMedia
+from services.common.metrics import S3_BYTES
+from services.common.storage import ObjectStore, output_key
+from services.common.worker import JobCancelledError, JobContext, Outcome
+
+from .ffmpeg_runner import ffmpeg_binary, probe, run_ffmpeg
+from .presets import build_command, content_type, output_name, wants_video
+
+
+class ConvertJob:
+    def __init__(self, store: ObjectStore, work_dir: Path | None, slots: int, threads: int) -> None:
+        self._store = store
+        self._work_dir = work_dir
+        self._slots = asyncio.Semaphore(slots)
+        self._threads = threads
+        self._ffmpeg = ffmpeg_binary()
+
+    async def __call__(self, ctx: JobContext) -> Outcome:
+        run = ctx.run
+        try:
+            options = ConvertOptions.model_validate(run.options)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise InvalidOptions(
+                f"options.{field}: {first['msg']}".replace("options.:", "options:")
+            ) from exc
+
+        # Temp files live in this directory and go with it, whatever happens.
+        with tempfile.TemporaryDirectory(prefix="jetscribe-convert-", dir=self._work_dir) as tmp:
+            source = Path(tmp) / "input"
+            target = Path(tmp) / output_name(options)
+            S3_BYTES.labels(direction="out").inc(await self._store.download(run.input_key, source))
+            info = await asyncio.to_thread(probe, source)
+            if not info.has_audio and not info.has_video:
+                raise UnsupportedMedia("the file has neither audio nor video streams")
+            if not wants_video(options) and not info.has_audio:
+                raise UnsupportedMedia(f"preset {options.preset!r} needs audio; the file has none")
+            duration = info.duration_s
+            if duration is not None:
+                end = options.end_s if options.end_s is not None else duration
+                duration = max(0.0, min(end, duration) - (options.start_s or 0.0))
+            argv = build_command(self._ffmpeg, str(source), str(target), options, info.has_video)
+            if self._threads:
+                argv[1:1] = ["-threads", str(self._threads)]
+            async with self._slots:
+                try:
+                    await run_ffmpeg(argv, duration, ctx.report_progress, ctx.cancelled)
+                except asyncio.CancelledError:
+                    if ctx.cancelled():
+                        raise JobCancelledError from None
+                    raise
+            result_info = await asyncio.to_thread(probe, target)
+            name = output_name(options)
+            file_id = uuid5(NAMESPACE_URL, f"jetscribe:{run.job_id}:{name}")
+            stored = await self._store.put_file(
+                output_key(run.job_id, name), target, content_type(options)
+            )
+        S3_BYTES.labels(direction="in").inc(stored.size)
+        output = OutputFile(
+            id=file_id,
+            object_key=stored.key,
+            filename=name,
+            content_type=content_type(options),
+            size=stored.size,
+            sha256=stored.sha256,
+            duration_s=result_info.duration_s,
+        )
+        result = ConvertResult(
+            file_id=file_id,
+            content_type=content_type(options),
+            duration_s=result_info.duration_s,
+            size=stored.size,
+        )
+        return Outcome(result=result, outputs=[output])

@@ -1,0 +1,132 @@
+"""ConvertOptions → an ffmpeg command (through ffmpeg-python): pure, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ffmpeg
+
+from contracts import ConvertOptions
+
+
+@dataclass(frozen=True)
+class Preset:
+    extension: str
+    content_type: str
+    audio_content_type: str
+    video: bool  # carries a video stream unless audio_only
+    output_args: dict[str, Any]
+
+
+PRESETS: dict[str, Preset] = {
+    "mp4": Preset(
+        "mp4",
+        "video/mp4",
+        "audio/mp4",
+        True,
+        {
+            "vcodec": "libx264",
+            "acodec": "aac",
+            "pix_fmt": "yuv420p",
+            "preset": "veryfast",
+            "crf": 23,
+            "movflags": "+faststart",
+            "f": "mp4",
+        },
+    ),
+    "webm": Preset(
+        "webm",
+        "video/webm",
+        "audio/webm",
+        True,
+        {
+            "vcodec": "libvpx-vp9",
+            "acodec": "libopus",
+            "crf": 32,
+            "b:v": 0,
+            "deadline": "good",
+            "cpu-used": 4,
+            "row-mt": 1,
+            "f": "webm",
+        },
+    ),
+    "audio_wav_16k_mono": Preset(
+        "wav",
+        "audio/wav",
+        "audio/wav",
+        False,
+        {"acodec": "pcm_s16le", "ac": 1, "ar": 16000, "f": "wav"},
+    ),
+    "mp3": Preset(
+        "mp3",
+        "audio/mpeg",
+        "audio/mpeg",
+        False,
+        {"acodec": "libmp3lame", "b:a": "192k", "f": "mp3"},
+    ),
+    "m4a": Preset(
+        "m4a",
+        "audio/mp4",
+        "audio/mp4",
+        False,
+        {"acodec": "aac", "b:a": "160k", "movflags": "+faststart", "f": "ipod"},
+    ),
+}
+
+
+def output_name(options: ConvertOptions) -> str:
+    return f"converted.{PRESETS[options.preset].extension}"
+
+
+def content_type(options: ConvertOptions) -> str:
+    preset = PRESETS[options.preset]
+    return preset.audio_content_type if options.audio_only else preset.content_type
+
+
+def wants_video(options: ConvertOptions) -> bool:
+    return PRESETS[options.preset].video and not options.audio_only
+
+
+def build_command(
+    binary: str, source: str, target: str, options: ConvertOptions, has_video: bool
+) -> list[str]:
+    """The full argv: global options first, then ffmpeg-python's input/output part."""
+    preset = PRESETS[options.preset]
+    args = dict(preset.output_args)
+    input_args: dict[str, Any] = {}
+    if options.start_s is not None:
+        input_args["ss"] = options.start_s  # before -i: fast, frame-accurate with re-encode
+    if options.end_s is not None:
+        args["t"] = options.end_s - (options.start_s or 0.0)
+    if not wants_video(options) or not has_video:
+        args.pop("vcodec", None)
+        args.pop("pix_fmt", None)
+        args.pop("preset", None)
+        args.pop("crf", None)
+        args.pop("b:v", None)
+        args["vn"] = None
+    else:
+        if options.max_height:
+            # Never upscale; -2 keeps the width even, as H.264 needs.
+            args["vf"] = f"scale=-2:min(ih\\,{options.max_height})"
+        if options.crf is not None:
+            args["crf"] = options.crf
+        if options.video_bitrate:
+            args["b:v"] = options.video_bitrate
+            args.pop("crf", None)
+    if options.audio_bitrate and args.get("acodec") != "pcm_s16le":
+        args["b:a"] = options.audio_bitrate
+    args["map_metadata"] = -1  # client text from the input never travels along
+    stream = ffmpeg.input(source, **input_args).output(target, **args)
+    compiled: list[str] = stream.compile(cmd=binary)
+    return [
+        compiled[0],
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+        *compiled[1:],
+    ]

@@ -1,0 +1,114 @@
+"""convert through the real services: presets, trims, bad input, and ffprobe's verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.client import Api
+from tests.support.infra import unavailable
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Api:
+    if shutil.which("ffprobe") is None:
+        unavailable("ffprobe", RuntimeError("ffmpeg not installed; run make system-deps"))
+    return Api(stack.gateway_url)
+
+
+def ffprobe(url: str, tmp: Path, name: str) -> dict:
+    path = tmp / name
+    path.write_bytes(httpx.get(url, timeout=60).content)
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def convert(api: Api, file_id: str, **options: object) -> dict:
+    job = api.submit(file_id, type="convert", options=options)
+    return api.wait(job["id"])
+
+
+def test_mp4_preset_gives_h264_and_aac_of_the_same_duration(
+    api: Api, speech_mkv: Path, tmp_path: Path
+) -> None:
+    source = api.upload(speech_mkv)
+    done = convert(api, source["id"], preset="mp4")
+    assert done["status"] == "completed", done
+    result = done["result"]
+    assert result["content_type"] == "video/mp4" and result["size"] > 0
+    info = ffprobe(result["url"], tmp_path, "out.mp4")
+    codecs = {s["codec_type"]: s["codec_name"] for s in info["streams"]}
+    assert codecs == {"video": "h264", "audio": "aac"}
+    original = ffprobe(api.http.get(f"/v1/files/{source['id']}").json()["url"], tmp_path, "in.mkv")
+    assert abs(float(info["format"]["duration"]) - float(original["format"]["duration"])) <= 0.1
+    assert abs(result["duration_s"] - float(info["format"]["duration"])) <= 0.1
+
+
+def test_the_transcription_preset_gives_16k_mono_pcm(
+    api: Api, speech_mkv: Path, tmp_path: Path
+) -> None:
+    done = convert(api, api.upload(speech_mkv)["id"], preset="audio_wav_16k_mono")
+    assert done["status"] == "completed", done
+    [stream] = ffprobe(done["result"]["url"], tmp_path, "out.wav")["streams"]
+    assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == (
+        "pcm_s16le",
+        "16000",
+        1,
+    )
+
+
+def test_a_trim_keeps_only_the_asked_span(api: Api, speech_mp3: Path, tmp_path: Path) -> None:
+    done = convert(api, api.upload(speech_mp3)["id"], preset="m4a", start_s=2, end_s=7)
+    assert done["status"] == "completed", done
+    info = ffprobe(done["result"]["url"], tmp_path, "out.m4a")
+    assert abs(float(info["format"]["duration"]) - 5.0) <= 0.15
+
+
+def test_a_corrupt_video_fails_as_unreadable_and_the_next_one_converts(
+    api: Api, speech_mkv: Path, tmp_path: Path
+) -> None:
+    corrupt = tmp_path / "broken.mkv"
+    data = speech_mkv.read_bytes()
+    corrupt.write_bytes(os.urandom(64) + data[4096:20000])
+    failed = convert(api, api.upload(corrupt)["id"], preset="mp4")
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "unreadable_media"
+    assert failed["error"]["message"]
+    assert convert(api, api.upload(speech_mkv)["id"], preset="webm")["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"preset": "mp3", "max_height": 480},
+        {"preset": "mp4", "crf": 20, "video_bitrate": "1M"},
+        {"preset": "avi"},
+        {"preset": "mp4", "start_s": 5, "end_s": 2},
+    ],
+)
+def test_invalid_option_combinations_are_422(api: Api, speech_mp3: Path, options: dict) -> None:
+    file_id = api.upload(speech_mp3)["id"]
+    r = api.http.post("/v1/jobs", json={"type": "convert", "file_id": file_id, "options": options})
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "invalid_options"
