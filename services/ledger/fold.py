@@ -44,6 +44,7 @@ class JobState:
     output_file_ids: tuple[UUID, ...] = field(default_factory=tuple)
     retention_hours: float | None = None
     ttl_deadline: datetime | None = None
+    steps: list[dict[str, Any]] | None = None  # pipelines only: see pipelines.py
 
     @property
     def terminal(self) -> bool:

@@ -30,7 +30,7 @@ Conn = asyncpg.Connection | PoolConnectionProxy  # a pool hands out proxies
 JOB_COLUMNS = """id, owner, type, status, options, file_id, file_ids, output_file_ids, result,
     error_code, error_message, attempt, progress, language, parent_id, pipeline,
     pipeline_root, pipeline_index, retention_hours, delete_after_retrieval, created_at,
-    started_at, finished_at, retrieved_at, ttl_deadline"""
+    started_at, finished_at, retrieved_at, ttl_deadline, steps, correlation_id"""
 
 
 async def release_connection(conn: Conn) -> None:
@@ -67,6 +67,7 @@ class NewJob:
     error_code: str | None = None
     error_message: str | None = None
     created_at: datetime | None = None
+    steps: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class OutboxMessage:
     payload: bytes
 
 
-def job_record(row: asyncpg.Record, steps: list[StepState] | None = None) -> JobRecord:
+def job_record(row: asyncpg.Record) -> JobRecord:
     error = (
         ErrorInfo(code=row["error_code"], message=row["error_message"] or "")
         if row["error_code"]
@@ -95,7 +96,7 @@ def job_record(row: asyncpg.Record, steps: list[StepState] | None = None) -> Job
         parent_id=row["parent_id"],
         language=row["language"],
         output_file_ids=list(row["output_file_ids"] or []),
-        steps=steps,
+        steps=[StepState.model_validate(x) for x in row["steps"]] if row["steps"] else None,
         created_at=row["created_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
@@ -118,6 +119,7 @@ def job_state(row: asyncpg.Record) -> JobState:
         output_file_ids=tuple(row["output_file_ids"] or ()),
         retention_hours=row["retention_hours"],
         ttl_deadline=row["ttl_deadline"],
+        steps=row["steps"],
     )
 
 
@@ -219,7 +221,11 @@ class Repository:
         return job_record(row) if row else None
 
     async def create_job(
-        self, job: NewJob, events: Sequence[JobEvent], outbox: Sequence[OutboxMessage]
+        self,
+        job: NewJob,
+        events: Sequence[JobEvent],
+        outbox: Sequence[OutboxMessage],
+        conn: Conn | None = None,
     ) -> tuple[JobRecord | None, list[int], bool]:
         """Insert a job, its first events and its outbox rows in one transaction.
 
@@ -229,15 +235,16 @@ class Repository:
         """
         # One statement (atomic on its own): job, first events and outbox rows together,
         # in a single round trip. Events and outbox rows are written only if the job was.
-        row = await self.pool.fetchrow(
+        db = conn if conn is not None else self.pool
+        row = await db.fetchrow(
             f"""WITH j AS (
                     INSERT INTO jobs (id, owner, type, status, options, file_id, file_ids,
                         correlation_id, idempotency_key, callback_url, retention_hours,
                         delete_after_retrieval, pipeline, pipeline_root, pipeline_index,
-                        parent_id, error_code, error_message, created_at, finished_at)
+                        parent_id, error_code, error_message, created_at, finished_at, steps)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
                             $16, $17, $18, coalesce($19, now()),
-                            CASE WHEN $4 = 'failed' THEN now() END)
+                            CASE WHEN $4 = 'failed' THEN now() END, $29)
                     ON CONFLICT DO NOTHING
                     RETURNING {JOB_COLUMNS}),
                 e AS (
@@ -280,11 +287,12 @@ class Repository:
             [m.subject for m in outbox],
             [m.msg_id for m in outbox],
             [m.payload for m in outbox],
+            job.steps,
         )
         if row is not None:
             # Outbox ids come from a sequence in insertion order: the order of `outbox`.
             return job_record(row), list(row["outbox_ids"] or []), True
-        existing = await self.pool.fetchrow(
+        existing = await db.fetchrow(
             f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1
                 OR (owner = $2 AND idempotency_key = $3)
                 ORDER BY (owner = $2) DESC LIMIT 1""",
@@ -395,6 +403,15 @@ class Repository:
                     ORDER BY id FOR UPDATE""",
                 job_ids,
             )
+            roots = {r["pipeline_root"] for r in rows if r["pipeline_root"]} - set(job_ids)
+            if roots:  # a step's root job changes with it: lock and fold it in the same batch
+                rows = list(rows) + list(
+                    await conn.fetch(
+                        f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])
+                            ORDER BY id FOR UPDATE""",
+                        sorted(roots),
+                    )
+                )
             states = {r["id"]: (job_state(r), r) for r in rows}
             changed: dict[UUID, JobState] = await fold_all(states, fresh, conn)
             if changed:
@@ -411,12 +428,12 @@ class Repository:
                    started_at = u.started_at, finished_at = u.finished_at, result = u.result,
                    error_code = u.error_code, error_message = u.error_message,
                    language = u.language, output_file_ids = u.outputs::uuid[],
-                   ttl_deadline = u.ttl_deadline, updated_at = now()
+                   ttl_deadline = u.ttl_deadline, steps = u.steps::jsonb, updated_at = now()
                FROM (SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::float8[],
                         $5::timestamptz[], $6::timestamptz[], $7::jsonb[], $8::text[],
-                        $9::text[], $10::text[], $11::text[], $12::timestamptz[])
+                        $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[])
                      AS t(id, status, attempt, progress, started_at, finished_at, result,
-                          error_code, error_message, language, outputs, ttl_deadline)) AS u
+                          error_code, error_message, language, outputs, ttl_deadline, steps)) AS u
                WHERE j.id = u.id""",
             ids,
             [x.status.value for x in s],
@@ -430,6 +447,8 @@ class Repository:
             [x.language for x in s],
             ["{" + ",".join(str(o) for o in x.output_file_ids) + "}" for x in s],
             [x.ttl_deadline for x in s],
+            # As JSON text: a list inside a jsonb[] would be read as a nested array.
+            [json.dumps(x.steps) if x.steps is not None else None for x in s],
         )
 
     # --- outbox --------------------------------------------------------------------

@@ -6,6 +6,8 @@ stores and the dispatcher publishes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +39,7 @@ from contracts import (
 )
 from services.common.logging import get_logger
 
+from . import pipelines
 from .dispatcher import Dispatcher
 from .fold import JobState, fold
 from .metrics import EVENTS_INGESTED, INGEST_BATCH, JOBS_CREATED, JOBS_FINISHED, JOBS_REJECTED
@@ -122,6 +125,9 @@ class Ledger:
             pipeline=steps or None,
             pipeline_root=submit.job_id if steps else None,
             pipeline_index=0 if steps else None,
+            steps=pipelines.initial_steps(submit.job_id, submit.type.value, steps)
+            if steps
+            else None,
         )
         outbox = [
             event_message(queued),
@@ -286,6 +292,7 @@ class Ledger:
 
     async def ingest(self, events: list[JobEvent]) -> int:
         """Store events idempotently and fold the new ones into their jobs."""
+        kicks: list[tuple[list[int], list[OutboxMessage]]] = []
 
         async def fold_all(
             states: dict[UUID, tuple[JobState, asyncpg.Record]],
@@ -293,28 +300,156 @@ class Ledger:
             conn: Conn,
         ) -> dict[UUID, JobState]:
             changed: dict[UUID, JobState] = {}
+
+            def put(job_id: UUID, state: JobState) -> None:
+                states[job_id] = (state, states[job_id][1])
+                changed[job_id] = state
+
             for event in sorted(fresh, key=lambda e: e.occurred_at):
                 if event.job_id not in states:
                     continue  # an event for a job this ledger never created: kept, not folded
                 before, row = states[event.job_id]
                 after = fold(before, event)
+                spawn: pipelines.NextStep | None = None
+                if (
+                    isinstance(event, JobCompleted)
+                    and row["pipeline"]
+                    and after.status is JobStatus.COMPLETED
+                ):
+                    # A step with steps after it: start the next instead of ending the chain.
+                    spawn = self._next_step(row, event, states)
+                    if (
+                        spawn is not None
+                        and before.steps
+                        and before.steps[0]["status"] == "completed"
+                    ):
+                        spawn, after = None, before  # a repeated completion of step 0
+                    elif spawn is not None and row["id"] == row["pipeline_root"]:
+                        after = replace(
+                            after,
+                            status=JobStatus.PROCESSING,
+                            finished_at=None,
+                            ttl_deadline=None,
+                            result=None,
+                        )
                 if after == before:
                     continue
-                states[event.job_id] = (after, row)
-                changed[event.job_id] = after
+                if row["pipeline_root"] == row["id"] and before.steps and not after.terminal:
+                    # The root runs step 0 itself: its progress is the chain's.
+                    after = replace(after, progress=min(after.progress, 1.0) / len(before.steps))
+                put(event.job_id, after)
                 if after.status != before.status and after.terminal:
                     JOBS_FINISHED.labels(type=row["type"], status=after.status.value).inc()
-                if isinstance(event, JobCompleted) and after.status is JobStatus.COMPLETED:
-                    for out in event.outputs:
-                        await self.repo.insert_file(out, row["owner"], event.job_id, conn=conn)
-                    duration = getattr(event.result, "duration_s", None)
-                    if row["file_id"] is not None and duration is not None:
-                        # The input's duration is known once a worker has decoded it.
-                        await self.repo.set_file_duration(row["file_id"], duration, conn)
+                if isinstance(event, JobCompleted) and before.status is not JobStatus.COMPLETED:
+                    await self._register_outputs(row, event, conn)
+                await self._follow_pipeline(row, after, event, states, put, spawn)
+                if spawn is not None and isinstance(event, JobCompleted):
+                    kicks.append(await self._create_step(row, event, spawn, conn))
             return changed
 
         count = await self.repo.ingest_events(events, fold_all)
+        for ids, messages in kicks:  # only now: the step jobs are committed
+            self.dispatcher.kick(ids, messages)
         INGEST_BATCH.observe(len(events))
         for event in events:
             EVENTS_INGESTED.labels(kind=event.kind).inc()
         return count
+
+    async def _register_outputs(self, row: asyncpg.Record, event: JobCompleted, conn: Conn) -> None:
+        for out in event.outputs:
+            await self.repo.insert_file(out, row["owner"], event.job_id, conn=conn)
+        duration = getattr(event.result, "duration_s", None)
+        if row["file_id"] is not None and duration is not None:
+            # The input's duration is known once a worker has decoded it.
+            await self.repo.set_file_duration(row["file_id"], duration, conn)
+
+    @staticmethod
+    def _next_step(
+        row: asyncpg.Record,
+        event: JobCompleted,
+        states: dict[UUID, tuple[JobState, asyncpg.Record]],
+    ) -> pipelines.NextStep | None:
+        root_id: UUID = row["pipeline_root"]
+        root = states.get(root_id)
+        if root is None or (root_id != row["id"] and root[0].terminal):
+            return None  # the chain was cancelled or failed meanwhile: nothing more runs
+        return pipelines.next_step(root_id, row["pipeline_index"] or 0, row["pipeline"], event)
+
+    @staticmethod
+    async def _follow_pipeline(
+        row: asyncpg.Record,
+        after: JobState,
+        event: JobEvent,
+        states: dict[UUID, tuple[JobState, asyncpg.Record]],
+        put: Callable[[UUID, JobState], None],
+        spawn: pipelines.NextStep | None,
+    ) -> None:
+        """Mirror a step's move on the chain's root job (state and `steps`)."""
+        root_id = row["pipeline_root"]
+        if root_id is None or root_id not in states:
+            return
+        root, _ = states[root_id]
+        if not root.steps:
+            return
+        index = row["pipeline_index"] or 0
+        status = after.status.value
+        if spawn is not None:
+            status = JobStatus.COMPLETED.value
+        steps = pipelines.mark_step(root.steps, index, status, row["id"])
+        if spawn is not None:
+            steps = pipelines.mark_step(steps, spawn.index, JobStatus.PENDING.value, spawn.job_id)
+        if root_id == row["id"]:
+            if after.terminal and after.status is not JobStatus.COMPLETED:
+                steps = pipelines.mark_step(steps, index, status)
+            put(root_id, replace(states[root_id][0], steps=steps))
+            return
+        new_root = pipelines.root_after_step(root, steps, index, after, event, event.occurred_at)
+        put(root_id, replace(new_root, steps=steps))
+
+    async def _create_step(
+        self, row: asyncpg.Record, event: JobCompleted, step: pipelines.NextStep, conn: Conn
+    ) -> tuple[list[int], list[OutboxMessage]]:
+        source = event.outputs[0]
+        queued = JobQueued(
+            job_id=step.job_id,
+            type=JobType(step.type),
+            producer=PRODUCER,
+            correlation_id=row["correlation_id"],
+        )
+        run = RunJob(
+            job_id=step.job_id,
+            type=JobType(step.type),
+            file_id=source.id,
+            input_key=source.object_key,
+            input_filename=source.filename,
+            options=step.options,
+            owner=row["owner"],
+            correlation_id=row["correlation_id"],
+        )
+        new = NewJob(
+            id=step.job_id,
+            owner=row["owner"],
+            type=step.type,
+            status=JobStatus.PENDING,
+            options=step.options,
+            file_id=source.id,
+            file_ids=None,
+            correlation_id=row["correlation_id"],
+            idempotency_key=None,
+            callback_url=None,
+            retention_hours=row["retention_hours"],
+            delete_after_retrieval=row["delete_after_retrieval"],
+            pipeline=step.remaining or None,
+            pipeline_root=step.root_id,
+            pipeline_index=step.index,
+        )
+        outbox = [
+            event_message(queued),
+            OutboxMessage(
+                subjects.run_subject(step.type), f"{step.job_id}:1", run.model_dump_json().encode()
+            ),
+        ]
+        _, ids, created = await self.repo.create_job(new, [queued], outbox, conn=conn)
+        if created:
+            JOBS_CREATED.labels(type=step.type, source="pipeline").inc()
+        return ids, outbox if created else []

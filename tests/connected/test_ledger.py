@@ -12,6 +12,7 @@ import pytest
 from nats.aio.client import Client
 
 from contracts import (
+    ConvertResult,
     ErrorInfo,
     FileGetRequest,
     FileRegisterRequest,
@@ -91,7 +92,7 @@ async def test_migrations_apply_once_and_are_idempotent(database_url: str) -> No
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
         first, second = await apply_migrations(pool), await apply_migrations(pool)
-        assert first == ["0001_init.sql"] and second == []
+        assert first == ["0001_init.sql", "0002_pipeline_steps.sql"] and second == []
         tables = {
             r["tablename"]
             for r in await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -233,3 +234,46 @@ async def test_a_rejected_upstream_submission_becomes_a_failed_job(ledger: Ledge
         )
     ]
     assert kinds == ["failed"]
+
+
+async def test_a_completed_step_starts_the_next_one_on_its_output(ledger: LedgerFixture) -> None:
+    file_id = await register(ledger)
+    root = uuid.uuid4()
+    await ledger.ledger.submit(
+        SubmitJob(
+            job_id=root,
+            type="convert",
+            file_id=file_id,  # type: ignore[arg-type]
+            options={"preset": "audio_wav_16k_mono"},
+            then=[{"type": "generate_srt", "options": {}}],
+        ),  # type: ignore[list-item]
+        source="test",
+        record_rejection=False,
+    )
+    wav = OutputFile(
+        id=uuid.uuid4(),
+        object_key=f"jobs/{root}/converted.wav",
+        filename="converted.wav",
+        content_type="audio/wav",
+        size=10,
+    )
+    await ledger.ledger.ingest(
+        [
+            JobStarted(job_id=root),
+            JobCompleted(
+                job_id=root,
+                outputs=[wav],
+                result=ConvertResult(
+                    file_id=wav.id, content_type="audio/wav", duration_s=1, size=10
+                ),
+            ),
+        ]
+    )
+    job = (await ledger.ledger.get_job(JobGetRequest(job_id=root))).job
+    assert job is not None and job.status is JobStatus.PROCESSING and job.progress == 0.5
+    assert job.steps is not None
+    assert [s.status for s in job.steps] == [JobStatus.COMPLETED, JobStatus.PENDING]
+    step_id = job.steps[1].job_id
+    assert step_id is not None
+    step = (await ledger.ledger.get_job(JobGetRequest(job_id=step_id))).job
+    assert step is not None and step.file_id == wav.id and step.type == "generate_srt"
