@@ -357,6 +357,68 @@ def bench_events(total: int = 50_000, jobs: int = 500) -> None:
     )
 
 
+# --- 4. convert job end to end vs the raw ffmpeg command -------------------------------
+
+
+def bench_convert(runs: int) -> None:
+    from contracts import ConvertOptions
+    from services.converter.ffmpeg_runner import ffmpeg_binary
+    from services.converter.presets import build_command
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        wav = media.speak(" ".join([media.SPEECH_TEXT] * 2), root / "speech.wav")
+        video = media.encode_video(
+            wav, root / "talk.mkv", "libx264", "aac", fps=25, size=(1280, 720)
+        )
+        options = ConvertOptions(preset="mp4")
+        argv = build_command(ffmpeg_binary(), str(video), str(root / "direct.mp4"), options, True)
+
+        def direct() -> float:
+            started = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            return time.perf_counter() - started
+
+        direct()  # warm-up (page cache)
+        direct_median, direct_samples = median_of(runs, direct)
+
+        deps = Infra(root / "infra")
+        try:
+            stack = deps.stack(root, names=("ledger", "converter", "gateway"))
+            client = httpx.Client(base_url=stack.gateway_url, timeout=600)
+            with video.open("rb") as fh:
+                file_id = client.post("/v1/files", files={"file": ("talk.mkv", fh)}).json()["id"]
+
+            def job() -> float:
+                started = time.perf_counter()
+                body = {"type": "convert", "file_id": file_id, "options": {"preset": "mp4"}}
+                created = client.post("/v1/jobs", json=body).json()
+                done = client.get(f"/v1/jobs/{created['id']}", params={"wait": 600}).json()
+                assert done["status"] == "completed", done
+                return time.perf_counter() - started
+
+            job()  # warm-up
+            e2e_median, e2e_samples = median_of(runs, job)
+            stack.stop()
+        finally:
+            deps.stop()
+    write(
+        "convert_e2e_vs_ffmpeg",
+        {
+            "input": "1280x720 H.264 + AAC MKV, ~67 s",
+            "preset": "mp4",
+            "runs": runs,
+            "measured": "submit -> completed (input already uploaded) vs the same ffmpeg argv",
+            "direct_median_s": round(direct_median, 2),
+            "direct_samples": direct_samples,
+            "e2e_median_s": round(e2e_median, 2),
+            "e2e_samples": e2e_samples,
+            "ratio": round(e2e_median / direct_median, 3),
+            "target_ratio": 1.05,
+        },
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -371,6 +433,8 @@ def main() -> None:
         bench_control()
     if args.which in ("events", "all"):
         bench_events()
+    if args.which in ("convert", "all"):
+        bench_convert(args.runs)
 
 
 if __name__ == "__main__":

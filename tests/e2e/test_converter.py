@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -112,3 +114,34 @@ def test_invalid_option_combinations_are_422(api: Api, speech_mp3: Path, options
     r = api.http.post("/v1/jobs", json={"type": "convert", "file_id": file_id, "options": options})
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "invalid_options"
+
+
+def ffmpeg_children() -> list[str]:
+    out = subprocess.run(
+        ["pgrep", "-a", "-f", "jetscribe-convert-"], capture_output=True, text=True, check=False
+    )
+    return [line for line in out.stdout.splitlines() if "ffmpeg" in line]
+
+
+def test_cancelling_a_conversion_kills_ffmpeg_and_leaves_nothing(
+    api: Api, speech_mkv: Path
+) -> None:
+
+    # VP9 of the 33-s clip, slowed down: long enough to cancel while ffmpeg runs.
+    job = api.submit(
+        api.upload(speech_mkv)["id"], type="convert", options={"preset": "webm", "crf": 4}
+    )
+    deadline = time.monotonic() + 30
+    while not ffmpeg_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ffmpeg_children(), "ffmpeg never started"
+    assert api.http.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202
+    deadline = time.monotonic() + 5
+    while ffmpeg_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ffmpeg_children() == []
+    assert api.get(job["id"])["status"] == "cancelled"
+    leftovers = list(Path(tempfile.gettempdir()).glob("jetscribe-convert-*"))
+    assert leftovers == []
+    # The converter goes on with the next job.
+    assert convert(api, api.upload(speech_mkv)["id"], preset="mp3")["status"] == "completed"

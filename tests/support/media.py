@@ -64,18 +64,26 @@ def encode_audio(src: Path, dst: Path, codec: str, rate: int = 44100) -> Path:
 
 
 def encode_video(
-    src: Path, dst: Path, video_codec: str, audio_codec: str, audio_rate: int = 48000, fps: int = 10
+    src: Path,
+    dst: Path,
+    video_codec: str,
+    audio_codec: str,
+    audio_rate: int = 48000,
+    fps: int = 10,
+    size: tuple[int, int] = (160, 120),
 ) -> Path:
     """A small video (solid colour frames) carrying the speech as its audio track."""
     samples, src_rate = read_pcm(src)
     duration = len(samples) / src_rate
     with av.open(str(dst), "w") as out:
         v = out.add_stream(video_codec, rate=fps)
-        v.width, v.height, v.pix_fmt = 160, 120, "yuv420p"  # type: ignore[attr-defined]
+        width, height = size
+        v.width, v.height, v.pix_fmt = width, height, "yuv420p"  # type: ignore[attr-defined]
         a = out.add_stream(audio_codec, rate=audio_rate)
         a.layout = "stereo" if audio_codec == "libopus" else "mono"  # type: ignore[attr-defined]
         for i in range(int(duration * fps) + 1):
-            img = np.full((120, 160, 3), (i * 7) % 255, dtype=np.uint8)
+            img = np.full((height, width, 3), (i * 7) % 255, dtype=np.uint8)
+            img[:, (i * 5) % width :, 1] = 200  # something moves: encoders have work to do
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             frame.pts = i
             frame.time_base = Fraction(1, fps)
