@@ -422,7 +422,7 @@ def bench_convert(runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "which", nargs="?", default="all", choices=["engine", "control", "events", "all"]
+        "which", nargs="?", default="all", choices=["engine", "control", "events", "convert", "all"]
     )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
