@@ -52,9 +52,10 @@ def probe(path: Path) -> MediaInfo:
         import ffmpeg
 
         try:
-            info = ffmpeg.probe(str(path))
+            info = ffmpeg.probe(str(path), v="error")
         except ffmpeg.Error as exc:
-            raise UnreadableMedia(f"cannot read media: {_tail(exc.stderr)}") from exc
+            reason = _tail(exc.stderr).replace(f"{path}: ", "")
+            raise UnreadableMedia(f"cannot read media: {reason}") from exc
         streams = info.get("streams", [])
         duration = info.get("format", {}).get("duration")
         return MediaInfo(
@@ -131,7 +132,8 @@ async def run_ffmpeg(
         raise
     stderr = await stderr_task
     if code != 0:
-        reason = _tail(stderr)
+        # Our temp paths mean nothing to the client: keep ffmpeg's words, not our paths.
+        reason = _tail(stderr).replace(argv[argv.index("-i") + 1] + ": ", "")
         if any(h in reason.lower() for h in UNREADABLE_HINTS):
             raise UnreadableMedia(f"ffmpeg could not read the input: {reason}")
         raise UnsupportedMedia(f"ffmpeg could not convert the input: {reason}")
