@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -52,7 +54,7 @@ def convert(api: Api, file_id: str, **options: object) -> dict:
 
 
 def test_mp4_preset_gives_h264_and_aac_of_the_same_duration(
-    api: Api, speech_mkv: Path, tmp_path: Path
+    api: Api, stack: Stack, speech_mkv: Path, tmp_path: Path
 ) -> None:
     source = api.upload(speech_mkv)
     done = convert(api, source["id"], preset="mp4")
@@ -65,6 +67,22 @@ def test_mp4_preset_gives_h264_and_aac_of_the_same_duration(
     original = ffprobe(api.http.get(f"/v1/files/{source['id']}").json()["url"], tmp_path, "in.mkv")
     assert abs(float(info["format"]["duration"]) - float(original["format"]["duration"])) <= 0.1
     assert abs(result["duration_s"] - float(info["format"]["duration"])) <= 0.1
+    progress = asyncio.run(progress_events(stack.database_url, done["id"]))
+    assert progress and progress == sorted(progress) and 0 < progress[-1] <= 1
+
+
+async def progress_events(database_url: str, job_id: str) -> list[float]:
+    """What ffmpeg's -progress output became: JobProgressed events, in order."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            """SELECT (payload->>'progress')::float AS p FROM job_events
+               WHERE job_id = $1::uuid AND kind = 'progressed' ORDER BY seq""",
+            job_id,
+        )
+    finally:
+        await conn.close()
+    return [r["p"] for r in rows]
 
 
 def test_the_transcription_preset_gives_16k_mono_pcm(
