@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
@@ -138,3 +139,35 @@ def parse_options(job_type: JobType, raw: dict[str, Any] | None) -> StrictModel:
         field = ".".join(str(p) for p in first["loc"]) or None
         where = f"options.{field}" if field else "options"
         raise InvalidOptionsError(f"{where}: {first['msg']}", field) from exc
+
+
+# What each job type reads and writes, to refuse chains that cannot work (`then`).
+_MEDIA, _SUBTITLES, _TRANSCRIPT, _NOTHING = "media", "subtitles", "a transcript", "nothing"
+OUTPUT_KIND: dict[JobType, str] = {
+    JobType.CONVERT: _MEDIA,
+    JobType.GENERATE_SRT: _SUBTITLES,
+    JobType.TRANSCRIBE: _TRANSCRIPT,
+    JobType.FIX_SRT: _SUBTITLES,
+    JobType.TRANSLATE_SRT: _SUBTITLES,
+    JobType.SUMMARIZE: _NOTHING,
+    JobType.BATCH: _NOTHING,
+}
+INPUT_KINDS: dict[JobType, frozenset[str]] = {
+    JobType.CONVERT: frozenset({_MEDIA}),
+    JobType.GENERATE_SRT: frozenset({_MEDIA}),
+    JobType.TRANSCRIBE: frozenset({_MEDIA}),
+    JobType.FIX_SRT: frozenset({_SUBTITLES}),
+    JobType.TRANSLATE_SRT: frozenset({_SUBTITLES}),
+    JobType.SUMMARIZE: frozenset({_TRANSCRIPT, _SUBTITLES}),
+    JobType.BATCH: frozenset(),
+}
+
+
+def check_chain(types: list[JobType]) -> None:
+    """Raise ValueError naming the first step that cannot read the previous step's output."""
+    for i, (prev, nxt) in enumerate(itertools.pairwise(types)):
+        produced = OUTPUT_KIND[prev]
+        if produced not in INPUT_KINDS[nxt]:
+            raise ValueError(
+                f"then[{i}]: {nxt.value} cannot run on the output of {prev.value} ({produced})"
+            )

@@ -37,6 +37,7 @@ from contracts import (
     parse_options,
     subjects,
 )
+from contracts.options import check_chain
 from services.common.logging import get_logger
 
 from . import pipelines
@@ -182,6 +183,10 @@ class Ledger:
         if submit.type is JobType.BATCH:
             raise SubmissionRejected(ErrorCode.UNKNOWN_JOB_TYPE, "batch jobs are not supported yet")
         options = self._options(submit.type, submit.options, "options")
+        try:
+            check_chain([submit.type, *(step.type for step in submit.then)])
+        except ValueError as exc:
+            raise SubmissionRejected(ErrorCode.INVALID_REQUEST, str(exc)) from exc
         steps = [
             {
                 "type": step.type.value,

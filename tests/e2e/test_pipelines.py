@@ -78,3 +78,20 @@ def test_invalid_options_in_a_later_step_are_422(api: Api, speech_mkv: Path) -> 
     )
     assert r.status_code == 422
     assert "then[0].options.format" in r.json()["error"]["message"]
+
+
+def test_a_chain_whose_step_cannot_read_the_previous_output_is_422(
+    api: Api, speech_mkv: Path
+) -> None:
+    r = api.http.post(
+        "/v1/jobs",
+        json={
+            "type": "transcribe",
+            "file_id": api.upload(speech_mkv)["id"],
+            "then": [{"type": "generate_srt"}],
+        },
+    )
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert "generate_srt cannot run on the output of transcribe" in error["message"]
