@@ -25,6 +25,7 @@ SERVICES = [
     ("job-ledger", "services.ledger.main"),
     ("transcriber", "services.transcriber.main"),
     ("converter", "services.converter.main"),
+    ("srt-fixer", "services.srt_fixer.main"),
     ("gateway", "services.gateway.main"),
 ]
 

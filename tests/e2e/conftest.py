@@ -28,6 +28,12 @@ def stack_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def stack_names() -> tuple[str, ...]:
+    """The services the module's stack runs (override per module)."""
+    return ("ledger", "transcriber", "converter", "gateway")
+
+
+@pytest.fixture(scope="module")
 def stack(
     module_nats_url: str,
     module_database_url: str,
@@ -35,11 +41,16 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
     stack_env: dict[str, str],
     model_cache: Path,
+    stack_names: tuple[str, ...],
 ) -> Iterator[Stack]:
     env = s3_env(s3_endpoint, f"e2e-{uuid.uuid4().hex[:10]}")
     env.update(stack_env, MODEL_CACHE_DIR=str(model_cache))
     running = start_stack(
-        module_nats_url, module_database_url, env, tmp_path_factory.mktemp("logs")
+        module_nats_url,
+        module_database_url,
+        env,
+        tmp_path_factory.mktemp("logs"),
+        names=stack_names,
     )
     yield running
     running.stop()

@@ -18,6 +18,7 @@ MODULES = {
     "ledger": "services.ledger.main",
     "transcriber": "services.transcriber.main",
     "converter": "services.converter.main",
+    "srt-fixer": "services.srt_fixer.main",
     "gateway": "services.gateway.main",
 }
 
@@ -86,7 +87,7 @@ class Stack:
         return self.services[name]
 
     def stop(self) -> None:
-        for name in ("gateway", "converter", "transcriber", "ledger"):
+        for name in ("gateway", "srt-fixer", "converter", "transcriber", "ledger"):
             if name in self.services:
                 self.services[name].stop()
 

@@ -20,11 +20,13 @@ def imported_by(module: str) -> set[str]:
 
 def test_the_gateway_imports_neither_whisper_nor_the_database_driver() -> None:
     loaded = imported_by("services.gateway.app")
-    assert not {"faster_whisper", "ctranslate2", "asyncpg", "av"} & loaded
+    assert not {"faster_whisper", "ctranslate2", "asyncpg", "av", "litellm"} & loaded
 
 
 def test_the_ledger_does_not_import_whisper() -> None:
-    assert not {"faster_whisper", "ctranslate2", "av"} & imported_by("services.ledger.main")
+    assert not {"faster_whisper", "ctranslate2", "av", "litellm"} & imported_by(
+        "services.ledger.main"
+    )
 
 
 def test_each_heavy_dependency_is_behind_its_own_extra() -> None:

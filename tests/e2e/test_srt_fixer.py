@@ -1,0 +1,169 @@
+"""fix_srt / translate_srt through the real srt-fixer process, litellm and a scripted
+OpenAI-compatible server: the text may change, the timing never does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import srt
+
+from tests.support.client import Api
+from tests.support.fake_llm import FakeLlm
+from tests.support.stack import Stack
+
+SOURCE = "\n".join(
+    f"{i}\n00:00:{i:02d},{i * 37 % 1000:03d} --> 00:00:{i:02d},{(i * 37 + 900) % 1000:03d}\n"
+    f"{'teh' if i % 2 else 'a'} cue number {i} we recieve\n"
+    for i in range(1, 26)
+)
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeLlm]:
+    fake = FakeLlm()
+    server = fake.serve()
+    yield fake
+    server.should_exit = True
+
+
+@pytest.fixture(scope="module")
+def stack_names() -> tuple[str, ...]:
+    return ("ledger", "transcriber", "srt-fixer", "gateway")
+
+
+@pytest.fixture(scope="module")
+def stack_env(llm: FakeLlm) -> dict[str, str]:
+    return {
+        "LLM_API_BASE": llm.api_base,
+        "LLM_MODEL": "openai/fake-model",
+        "LLM_API_KEY": "test-key",
+        "LLM_TIMEOUT_S": "2",
+        "LLM_BACKOFF_S": "0.1",
+        "LLM_ATTEMPTS": "2",
+    }
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Api:
+    return Api(stack.gateway_url)
+
+
+@pytest.fixture(scope="module")
+def srt_file(api: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("srt") / "talk.srt"
+    path.write_text(SOURCE)
+    return str(api.upload(path, "application/x-subrip")["id"])
+
+
+def run(
+    api: Api, llm: FakeLlm, file_id: str, behaviour: str, type: str = "fix_srt", **options: object
+) -> dict:
+    llm.behaviour = behaviour
+    return api.wait(api.submit(file_id, type=type, options={"chunk_cues": 10, **options})["id"])
+
+
+def same_timing(content: str) -> list[srt.Subtitle]:
+    original, fixed = list(srt.parse(SOURCE)), list(srt.parse(content))
+    assert [(c.index, c.start, c.end) for c in fixed] == [
+        (c.index, c.start, c.end) for c in original
+    ]
+    return fixed
+
+
+def test_fix_srt_changes_text_and_keeps_every_timestamp(
+    api: Api, llm: FakeLlm, srt_file: str
+) -> None:
+    done = run(api, llm, srt_file, "fix")
+    assert done["status"] == "completed", done
+    result = done["result"]
+    fixed = same_timing(result["content"])
+    assert all("teh" not in c.content and "receive" in c.content for c in fixed)
+    assert result["changed_cues"] == 25 and result["kept_cues"] == 0
+    assert result["model"] == "openai/fake-model"
+    assert result["usage"]["prompt_tokens"] > 0 and result["usage"]["total_tokens"] > 0
+    assert llm.bodies[-1]["model"] == "fake-model"  # reached through litellm's openai route
+
+
+def test_translate_srt_translates_every_cue_with_timing_untouched(
+    api: Api, llm: FakeLlm, srt_file: str
+) -> None:
+    done = run(api, llm, srt_file, "upper", type="translate_srt", target_language="German")
+    assert done["status"] == "completed", done
+    fixed = same_timing(done["result"]["content"])
+    assert all(c.content == c.content.upper() for c in fixed)
+    assert done["result"]["language"] == "German"
+    assert "German" in llm.bodies[-1]["messages"][0]["content"]
+
+
+@pytest.mark.parametrize("behaviour", ["garbage", "wrong_indices", "missing", "timing"])
+def test_invalid_answers_never_break_timing(
+    api: Api, llm: FakeLlm, srt_file: str, behaviour: str
+) -> None:
+    done = run(api, llm, srt_file, behaviour)
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "llm_output_invalid"
+    assert done["error"]["message"]
+
+
+def test_a_chunk_without_a_valid_answer_keeps_its_text_and_is_reported(
+    api: Api, llm: FakeLlm, srt_file: str
+) -> None:
+    done = run(api, llm, srt_file, "first_chunk_bad")
+    assert done["status"] == "completed", done
+    result = done["result"]
+    fixed = same_timing(result["content"])
+    original = list(srt.parse(SOURCE))
+    assert [c.content for c in fixed[:10]] == [c.content for c in original[:10]]
+    assert all("teh" not in c.content for c in fixed[10:])
+    assert result["kept_cues"] == 10 and result["changed_cues"] == 15
+    assert result["warnings"] and "cues 1-10 kept unchanged" in result["warnings"][0]
+
+
+def test_a_rate_limit_is_retried(api: Api, llm: FakeLlm, srt_file: str) -> None:
+    llm.calls = 0
+    done = run(api, llm, srt_file, "rate_limit_once", chunk_cues=50)
+    assert done["status"] == "completed", done
+    assert llm.calls == 2
+    same_timing(done["result"]["content"])
+
+
+@pytest.mark.parametrize("behaviour", ["auth", "hang"])
+def test_an_unreachable_llm_fails_with_llm_unavailable(
+    api: Api, llm: FakeLlm, srt_file: str, behaviour: str
+) -> None:
+    done = run(api, llm, srt_file, behaviour, chunk_cues=50)
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "llm_unavailable"
+
+
+def test_a_file_that_is_not_srt_is_unsupported(api: Api, llm: FakeLlm, tmp_path: Path) -> None:
+    path = tmp_path / "notes.srt"
+    path.write_text("just some notes, no cues\n")
+    done = run(api, llm, str(api.upload(path)["id"]), "fix")
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "unsupported_media"
+
+
+def test_video_to_srt_to_fixed_to_translated_in_one_request(
+    api: Api, llm: FakeLlm, speech_mp4: Path
+) -> None:
+    llm.behaviour = "upper"
+    job = api.submit(
+        api.upload(speech_mp4)["id"],
+        type="generate_srt",
+        then=[
+            {"type": "fix_srt", "options": {}},
+            {"type": "translate_srt", "options": {"target_language": "Shouting English"}},
+        ],
+    )
+    done = api.wait(job["id"], 180)
+    assert done["status"] == "completed", done
+    assert [s["status"] for s in done["steps"]] == ["completed"] * 3
+    srt_step = api.get(done["steps"][0]["job_id"])
+    assert srt_step["id"] == job["id"]
+    generated = list(srt.parse(api.get(done["steps"][1]["job_id"])["result"]["content"]))
+    final = list(srt.parse(done["result"]["content"]))
+    assert [(c.start, c.end) for c in final] == [(c.start, c.end) for c in generated]
+    assert all(c.content == c.content.upper() for c in final)

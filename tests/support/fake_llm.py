@@ -1,0 +1,110 @@
+"""A scriptable OpenAI-compatible chat server for the tests (real HTTP, reached by litellm
+through `api_base`). Each test sets `server.behaviour`; calls are counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.common.http import QuietServer
+from services.devstack.infra import free_port
+
+
+def fix_typos(text: str) -> str:
+    return text.replace("teh", "the").replace("recieve", "receive")
+
+
+@dataclass
+class FakeLlm:
+    behaviour: str = "fix"
+    calls: int = 0
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def answer(self, cues: dict[str, str], call: int) -> tuple[int, str]:
+        b = self.behaviour
+        if b == "fix" or (b == "rate_limit_once" and call > 1):
+            return 200, json.dumps({k: fix_typos(v) for k, v in cues.items()})
+        if b == "rate_limit_once":
+            return 429, ""
+        if b == "first_chunk_bad":
+            first = any(v.endswith("cue number 1 we recieve") for v in cues.values())
+            return 200, "no" if first else json.dumps({k: fix_typos(v) for k, v in cues.items()})
+        if b == "upper":
+            return 200, json.dumps({k: v.upper() for k, v in cues.items()})
+        if b == "fenced":
+            return 200, "```json\n" + json.dumps(
+                {k: fix_typos(v) for k, v in cues.items()}
+            ) + "\n```"
+        if b == "garbage":
+            return 200, "Sure! Here are your subtitles, nicely fixed."
+        if b == "wrong_indices":
+            return 200, json.dumps({str(int(k) + 1): v for k, v in cues.items()})
+        if b == "missing":
+            return 200, json.dumps(dict(list(cues.items())[:-1]))
+        if b == "timing":
+            return 200, json.dumps(
+                {k: f"00:00:01,000 --> 00:00:02,000 {v}" for k, v in cues.items()}
+            )
+        if b == "auth":
+            return 401, ""
+        if b == "server_error":
+            return 503, ""
+        raise AssertionError(f"unknown behaviour {b}")
+
+    async def chat(self, request: Request) -> Response:
+        self.calls += 1
+        call = self.calls
+        body = await request.json()
+        self.bodies.append(body)
+        if self.behaviour == "hang":
+            await asyncio.sleep(30)
+        user = json.loads(body["messages"][-1]["content"])
+        status, content = self.answer(user["cues"], call)
+        if status != 200:
+            return JSONResponse(
+                {"error": {"message": f"scripted {status}", "type": "x", "code": status}},
+                status_code=status,
+            )
+        return JSONResponse(
+            {
+                "id": f"cmpl-{call}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content},
+                    }
+                ],
+                "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+            }
+        )
+
+    def serve(self) -> QuietServer:
+        self.port = free_port()
+        app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
+        server = QuietServer(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        threading.Thread(target=server.run, daemon=True).start()
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return server
