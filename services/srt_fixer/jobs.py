@@ -16,6 +16,8 @@ from contracts import (
     FixSrtResult,
     LlmUsage,
     OutputFile,
+    SummarizeOptions,
+    SummaryResult,
     TranslateSrtOptions,
 )
 from services.common.errors import InvalidOptions, PermanentError, UnsupportedMedia
@@ -23,7 +25,7 @@ from services.common.metrics import S3_BYTES
 from services.common.storage import ObjectStore, output_key
 from services.common.worker import JobCancelledError, JobContext, Outcome
 
-from . import fixer
+from . import fixer, summary
 from .llm import LlmClient, Usage
 from .metrics import LLM_TOKENS
 
@@ -133,6 +135,53 @@ class SrtJobs:
         )
         return Outcome(result=result, outputs=[output], language=language)
 
+    async def summarize(self, ctx: JobContext) -> Outcome:
+        options = _options(ctx, SummarizeOptions)
+        model = options.model or self._model
+        with tempfile.TemporaryDirectory(prefix="jetscribe-sum-") as tmp:
+            path = Path(tmp) / "input"
+            S3_BYTES.labels(direction="out").inc(
+                await self._store.download(ctx.run.input_key, path)
+            )
+            data = path.read_bytes()
+        try:
+            pieces = summary.split(summary.text_of(data))
+        except summary.NotATextSource as exc:
+            raise UnsupportedMedia(str(exc)) from exc
+        if not pieces:
+            raise UnsupportedMedia("the input has no text to summarise")
+        system = summary.prompt(
+            options.max_words, options.style, options.language, options.system_prompt
+        )
+        usage = Usage()
+
+        async def ask(msgs: list[dict[str, str]]) -> str:
+            reason = ""
+            for _ in range(2):  # one retry of an answer without a usable summary
+                if ctx.cancelled():
+                    raise JobCancelledError
+                text, used = await self._llm.complete(model, msgs, options.temperature)
+                usage.add(used)
+                try:
+                    return summary.validate(text)
+                except fixer.InvalidAnswer as exc:
+                    reason = str(exc)
+            raise LlmOutputInvalid(f"no usable summary from the model: {reason}")
+
+        parts = await asyncio.gather(*(ask(summary.messages(system, text=p)) for p in pieces))
+        ctx.report_progress(0.9 if len(parts) > 1 else 1.0)
+        final = (
+            parts[0]
+            if len(parts) == 1
+            else await ask(summary.messages(system, summaries=list(parts)))
+        )
+        LLM_TOKENS.labels(kind="prompt").inc(usage.prompt_tokens)
+        LLM_TOKENS.labels(kind="completion").inc(usage.completion_tokens)
+        return Outcome(
+            result=SummaryResult(summary=final, model=model, usage=_usage(usage)),
+            language=options.language,
+        )
+
     async def _read_text(self, key: str) -> str:
         with tempfile.TemporaryDirectory(prefix="jetscribe-srt-") as tmp:
             path = Path(tmp) / "input.srt"
@@ -149,7 +198,16 @@ class SrtJobs:
         return text
 
 
-Opts = TypeVar("Opts", FixSrtOptions, TranslateSrtOptions)
+def _usage(usage: Usage) -> LlmUsage:
+    return LlmUsage(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.prompt_tokens + usage.completion_tokens,
+        cost_usd=usage.cost_usd,
+    )
+
+
+Opts = TypeVar("Opts", FixSrtOptions, TranslateSrtOptions, SummarizeOptions)
 
 
 def _options(ctx: JobContext, model: type[Opts]) -> Opts:

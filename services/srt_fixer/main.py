@@ -34,7 +34,11 @@ async def run(settings: SrtFixerSettings) -> None:
     await run_worker(
         "srt-fixer",
         settings,
-        {JobType.FIX_SRT: jobs.fix_srt, JobType.TRANSLATE_SRT: jobs.translate_srt},
+        {
+            JobType.FIX_SRT: jobs.fix_srt,
+            JobType.TRANSLATE_SRT: jobs.translate_srt,
+            JobType.SUMMARIZE: jobs.summarize,
+        },
         policy,
         slots=settings.max_concurrent_jobs,  # I/O-bound: several jobs, LLM calls bounded
         ack_wait_s=settings.ack_wait_s,

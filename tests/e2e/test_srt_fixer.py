@@ -61,7 +61,9 @@ def run(
     api: Api, llm: FakeLlm, file_id: str, behaviour: str, type: str = "fix_srt", **options: object
 ) -> dict:
     llm.behaviour = behaviour
-    return api.wait(api.submit(file_id, type=type, options={"chunk_cues": 10, **options})["id"])
+    if type != "summarize":
+        options = {"chunk_cues": 10, **options}
+    return api.wait(api.submit(file_id, type=type, options=options)["id"])
 
 
 def same_timing(content: str) -> list[srt.Subtitle]:
@@ -167,3 +169,46 @@ def test_video_to_srt_to_fixed_to_translated_in_one_request(
     final = list(srt.parse(done["result"]["content"]))
     assert [(c.start, c.end) for c in final] == [(c.start, c.end) for c in generated]
     assert all(c.content == c.content.upper() for c in final)
+
+
+def test_a_transcript_is_summarised(api: Api, llm: FakeLlm, speech_mp3: Path) -> None:
+    llm.behaviour = "fix"
+    transcribed = api.wait(
+        api.submit(
+            api.upload(speech_mp3)["id"],
+            type="transcribe",
+            then=[{"type": "summarize", "options": {"max_words": 50, "style": "bullets"}}],
+        )["id"]
+    )
+    assert transcribed["status"] == "completed", transcribed
+    result = transcribed["result"]
+    assert result["type"] == "summarize" and result["model"] == "openai/fake-model"
+    assert result["summary"].endswith("words starting Good")
+    assert "50 words" in llm.bodies[-1]["messages"][0]["content"]
+    assert result["usage"]["total_tokens"] > 0
+
+
+def test_a_long_srt_is_summarised_in_chunks_then_combined(
+    api: Api, llm: FakeLlm, tmp_path: Path
+) -> None:
+    long = tmp_path / "long.srt"
+    long.write_text(
+        "\n".join(
+            f"{i}\n00:{i // 60:02d}:{i % 60:02d},000 --> 00:{i // 60:02d}:{i % 60:02d},900\n"
+            f"{'word ' * 60}number {i}\n"
+            for i in range(1, 1200)
+        )
+    )
+    llm.behaviour = "fix"
+    done = api.wait(api.submit(api.upload(long)["id"], type="summarize")["id"])
+    assert done["status"] == "completed", done
+    assert done["result"]["summary"].startswith("COMBINED: ")
+    assert done["result"]["summary"].count(" / ") >= 2
+
+
+def test_a_summary_the_model_cannot_give_fails_with_llm_output_invalid(
+    api: Api, llm: FakeLlm, srt_file: str
+) -> None:
+    done = run(api, llm, srt_file, "garbage", type="summarize")
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "llm_output_invalid"

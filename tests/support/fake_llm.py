@@ -66,6 +66,14 @@ class FakeLlm:
             return 503, ""
         raise AssertionError(f"unknown behaviour {b}")
 
+    def summarise(self, user: dict[str, Any]) -> tuple[int, str]:
+        if self.behaviour == "garbage":
+            return 200, "Here is a summary for you."
+        if "summaries" in user:
+            return 200, json.dumps({"summary": "COMBINED: " + " / ".join(user["summaries"])})
+        words = user["text"].split()
+        return 200, json.dumps({"summary": f"{len(words)} words starting {words[0]}"})
+
     async def chat(self, request: Request) -> Response:
         self.calls += 1
         call = self.calls
@@ -74,7 +82,10 @@ class FakeLlm:
         if self.behaviour == "hang":
             await asyncio.sleep(30)
         user = json.loads(body["messages"][-1]["content"])
-        status, content = self.answer(user["cues"], call)
+        if "cues" in user:
+            status, content = self.answer(user["cues"], call)
+        else:
+            status, content = self.summarise(user)
         if status != 200:
             return JSONResponse(
                 {"error": {"message": f"scripted {status}", "type": "x", "code": status}},
