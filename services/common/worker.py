@@ -21,7 +21,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from faststream.nats import NatsMessage
@@ -51,6 +51,7 @@ from .messaging import EventPublisher
 
 log = get_logger(__name__)
 WORKER_ID = socket.gethostname()
+T = TypeVar("T")
 
 
 class JobCancelledError(Exception):
@@ -99,6 +100,18 @@ class JobContext:
     def cancelled(self) -> bool:
         """Safe to call from any thread."""
         return self._cancel.is_set()
+
+    async def cancellable(self, work: Awaitable[T]) -> T:
+        """Await `work`, cancelling it (and whatever it awaits) as soon as the job is cancelled."""
+        task = asyncio.ensure_future(work)
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.2)
+            if self.cancelled() and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                raise JobCancelledError
+        return task.result()
 
     # Progress ----------------------------------------------------------------------------
     def report_progress(self, value: float) -> None:

@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, uuid5
 from pydantic import ValidationError
 
 from contracts import ConvertOptions, ConvertResult, OutputFile
-from services.common.errors import InvalidOptions, UnsupportedMedia
+from services.common.errors import InvalidOptions, UnreadableMedia, UnsupportedMedia
 from services.common.metrics import S3_BYTES
 from services.common.storage import ObjectStore, output_key
 from services.common.worker import JobCancelledError, JobContext, Outcome
@@ -45,7 +45,8 @@ class ConvertJob:
             S3_BYTES.labels(direction="out").inc(await self._store.download(run.input_key, source))
             info = await asyncio.to_thread(probe, source)
             if not info.has_audio and not info.has_video:
-                raise UnsupportedMedia("the file has neither audio nor video streams")
+                # Nothing decodable at all: for a damaged file this is what a probe sees.
+                raise UnreadableMedia("no audio or video stream could be read from the file")
             if not wants_video(options) and not info.has_audio:
                 raise UnsupportedMedia(f"preset {options.preset!r} needs audio; the file has none")
             duration = info.duration_s

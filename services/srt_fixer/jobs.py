@@ -93,7 +93,8 @@ class SrtJobs:
             ctx.report_progress(done / len(chunks))
             return None, reason
 
-        answers = await asyncio.gather(*(one(c) for c in chunks))
+        # A cancel aborts the calls in flight, not only the ones still to come.
+        answers = await ctx.cancellable(asyncio.gather(*(one(c) for c in chunks)))
         outcome = fixer.Outcome(cues=[])
         for chunk_, (texts, reason) in zip(chunks, answers, strict=True):
             fixer.apply(chunk_, texts, reason, outcome)
@@ -168,7 +169,9 @@ class SrtJobs:
                     reason = str(exc)
             raise LlmOutputInvalid(f"no usable summary from the model: {reason}")
 
-        parts = await asyncio.gather(*(ask(summary.messages(system, text=p)) for p in pieces))
+        parts = await ctx.cancellable(
+            asyncio.gather(*(ask(summary.messages(system, text=p)) for p in pieces))
+        )
         ctx.report_progress(0.9 if len(parts) > 1 else 1.0)
         final = (
             parts[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -110,7 +110,7 @@ def test_a_corrupt_video_fails_as_unreadable_and_the_next_one_converts(
 ) -> None:
     corrupt = tmp_path / "broken.mkv"
     data = speech_mkv.read_bytes()
-    corrupt.write_bytes(os.urandom(64) + data[4096:20000])
+    corrupt.write_bytes(random.Random(7).randbytes(64) + data[4096:20000])
     failed = convert(api, api.upload(corrupt)["id"], preset="mp4")
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "unreadable_media"

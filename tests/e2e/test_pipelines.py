@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 from pathlib import Path
 
 import httpx
@@ -53,7 +53,7 @@ def test_a_failed_step_fails_the_pipeline_and_later_steps_never_run(
     api: Api, speech_mkv: Path, tmp_path: Path
 ) -> None:
     corrupt = tmp_path / "broken.mkv"
-    corrupt.write_bytes(os.urandom(64) + speech_mkv.read_bytes()[4096:20000])
+    corrupt.write_bytes(random.Random(7).randbytes(64) + speech_mkv.read_bytes()[4096:20000])
     job = api.submit(
         api.upload(corrupt)["id"],
         type="convert",

@@ -42,6 +42,7 @@ def stack_env(llm: FakeLlm) -> dict[str, str]:
         "LLM_TIMEOUT_S": "2",
         "LLM_BACKOFF_S": "0.1",
         "LLM_ATTEMPTS": "2",
+        "MAX_LLM_CONCURRENCY": "3",
     }
 
 
@@ -131,7 +132,7 @@ def test_a_rate_limit_is_retried(api: Api, llm: FakeLlm, srt_file: str) -> None:
     same_timing(done["result"]["content"])
 
 
-@pytest.mark.parametrize("behaviour", ["auth", "hang"])
+@pytest.mark.parametrize("behaviour", ["auth", "hang", "server_error"])
 def test_an_unreachable_llm_fails_with_llm_unavailable(
     api: Api, llm: FakeLlm, srt_file: str, behaviour: str
 ) -> None:
@@ -212,3 +213,41 @@ def test_a_summary_the_model_cannot_give_fails_with_llm_output_invalid(
     done = run(api, llm, srt_file, "garbage", type="summarize")
     assert done["status"] == "failed"
     assert done["error"]["code"] == "llm_output_invalid"
+
+
+def test_llm_calls_run_concurrently_within_the_bound(api: Api, llm: FakeLlm, srt_file: str) -> None:
+    llm.delay_s, llm.max_in_flight = 0.3, 0
+    try:
+        done = run(api, llm, srt_file, "fix", chunk_cues=2)  # 13 chunks
+    finally:
+        llm.delay_s = 0.0
+    assert done["status"] == "completed", done
+    assert llm.max_in_flight == 3  # MAX_LLM_CONCURRENCY of this module's srt-fixer
+
+
+def test_cancel_aborts_the_calls_in_flight(api: Api, llm: FakeLlm, srt_file: str) -> None:
+    import time
+
+    llm.behaviour, llm.calls = "hang", 0
+    job = api.submit(srt_file, type="fix_srt", options={"chunk_cues": 50})
+    deadline = time.monotonic() + 10
+    while llm.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert llm.in_flight > 0
+    started = time.monotonic()
+    assert api.http.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202
+    while llm.in_flight and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    assert llm.in_flight == 0, "the call in flight was not aborted"
+    assert time.monotonic() - started < 1.9  # before the 2-s LLM timeout would have fired
+    assert api.get(job["id"])["status"] == "cancelled"
+
+
+def test_an_unknown_model_name_fails_at_once_with_llm_unavailable(
+    api: Api, llm: FakeLlm, srt_file: str
+) -> None:
+    llm.calls = 0
+    done = run(api, llm, srt_file, "fix", model="no-such-provider/some-model")
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "llm_unavailable"
+    assert done["attempt"] == 1 and llm.calls == 0

@@ -30,6 +30,9 @@ class FakeLlm:
     calls: int = 0
     bodies: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    delay_s: float = 0.0
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     @property
     def api_base(self) -> str:
@@ -79,8 +82,18 @@ class FakeLlm:
         call = self.calls
         body = await request.json()
         self.bodies.append(body)
-        if self.behaviour == "hang":
-            await asyncio.sleep(30)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.behaviour == "hang":  # until the client gives up (or 30 s)
+                for _ in range(600):
+                    if await request.is_disconnected():
+                        return Response(status_code=499)
+                    await asyncio.sleep(0.05)
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
+        finally:
+            self.in_flight -= 1
         user = json.loads(body["messages"][-1]["content"])
         if "cues" in user:
             status, content = self.answer(user["cues"], call)
