@@ -45,13 +45,14 @@ from contracts import (
     subjects,
 )
 
-from .errors import PermanentError
+from .errors import InvalidOptions, PermanentError
 from .logging import get_logger
 from .messaging import EventPublisher
 
 log = get_logger(__name__)
 WORKER_ID = socket.gethostname()
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class JobCancelledError(Exception):
@@ -100,6 +101,16 @@ class JobContext:
     def cancelled(self) -> bool:
         """Safe to call from any thread."""
         return self._cancel.is_set()
+
+    def options(self, model: type[M]) -> M:
+        """The command's options as `model`; invalid ones fail the job, naming the field."""
+        try:
+            return model.model_validate(self.run.options)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            where = f"options.{field}" if field else "options"
+            raise InvalidOptions(f"{where}: {first['msg']}") from exc
 
     async def cancellable(self, work: Awaitable[T]) -> T:
         """Await `work`, cancelling it (and whatever it awaits) as soon as the job is cancelled."""

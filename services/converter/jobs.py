@@ -7,10 +7,8 @@ import tempfile
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
-from pydantic import ValidationError
-
 from contracts import ConvertOptions, ConvertResult, OutputFile
-from services.common.errors import InvalidOptions, UnreadableMedia, UnsupportedMedia
+from services.common.errors import UnreadableMedia, UnsupportedMedia
 from services.common.metrics import S3_BYTES
 from services.common.storage import ObjectStore, output_key
 from services.common.worker import JobCancelledError, JobContext, Outcome
@@ -29,14 +27,7 @@ class ConvertJob:
 
     async def __call__(self, ctx: JobContext) -> Outcome:
         run = ctx.run
-        try:
-            options = ConvertOptions.model_validate(run.options)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise InvalidOptions(
-                f"options.{field}: {first['msg']}".replace("options.:", "options:")
-            ) from exc
+        options = ctx.options(ConvertOptions)
 
         # Temp files live in this directory and go with it, whatever happens.
         with tempfile.TemporaryDirectory(prefix="jetscribe-convert-", dir=self._work_dir) as tmp:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
-from typing import TypeVar
 from uuid import NAMESPACE_URL, uuid5
-
-from pydantic import ValidationError
 
 from contracts import (
     ErrorCode,
@@ -20,7 +17,7 @@ from contracts import (
     SummaryResult,
     TranslateSrtOptions,
 )
-from services.common.errors import InvalidOptions, PermanentError, UnsupportedMedia
+from services.common.errors import PermanentError, UnsupportedMedia
 from services.common.metrics import S3_BYTES
 from services.common.storage import ObjectStore, output_key
 from services.common.worker import JobCancelledError, JobContext, Outcome
@@ -41,13 +38,13 @@ class SrtJobs:
         self._model = default_model
 
     async def fix_srt(self, ctx: JobContext) -> Outcome:
-        options = _options(ctx, FixSrtOptions)
+        options = ctx.options(FixSrtOptions)
         return await self._rewrite(
             ctx, options, options.system_prompt or fixer.FIX_PROMPT, "fixed.srt", options.language
         )
 
     async def translate_srt(self, ctx: JobContext) -> Outcome:
-        options = _options(ctx, TranslateSrtOptions)
+        options = ctx.options(TranslateSrtOptions)
         prompt = options.system_prompt or fixer.TRANSLATE_PROMPT.format(
             language=options.target_language
         )
@@ -137,7 +134,7 @@ class SrtJobs:
         return Outcome(result=result, outputs=[output], language=language)
 
     async def summarize(self, ctx: JobContext) -> Outcome:
-        options = _options(ctx, SummarizeOptions)
+        options = ctx.options(SummarizeOptions)
         model = options.model or self._model
         with tempfile.TemporaryDirectory(prefix="jetscribe-sum-") as tmp:
             path = Path(tmp) / "input"
@@ -208,14 +205,3 @@ def _usage(usage: Usage) -> LlmUsage:
         total_tokens=usage.prompt_tokens + usage.completion_tokens,
         cost_usd=usage.cost_usd,
     )
-
-
-Opts = TypeVar("Opts", FixSrtOptions, TranslateSrtOptions, SummarizeOptions)
-
-
-def _options(ctx: JobContext, model: type[Opts]) -> Opts:
-    try:
-        return model.model_validate(ctx.run.options)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidOptions(f"options.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc

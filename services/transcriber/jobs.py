@@ -10,13 +10,9 @@ import asyncio
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import ValidationError
-
-from contracts import OutputFile, RunJob, SrtOptions, SrtResult, TranscribeOptions, TranscribeResult
-from services.common.errors import InvalidOptions
+from contracts import OutputFile, SrtOptions, SrtResult, TranscribeOptions, TranscribeResult
 from services.common.metrics import QUEUE_WAIT, S3_BYTES
 from services.common.storage import ObjectStore, output_key
 from services.common.worker import JobCancelledError, JobContext, Outcome
@@ -25,22 +21,12 @@ from .engine import Cancelled, WhisperEngine, decode
 from .metrics import AUDIO_SECONDS
 from .subtitles import build_cues, to_srt, to_vtt, words_of
 
-Opts = TypeVar("Opts", TranscribeOptions, SrtOptions)
 CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
 
 
 def output_file_id(job_id: UUID, name: str) -> UUID:
     """Deterministic per job and name: a redelivered job overwrites, never duplicates."""
     return uuid5(NAMESPACE_URL, f"jetscribe:{job_id}:{name}")
-
-
-def parse_options(run: RunJob, model: type[Opts]) -> Opts:
-    try:
-        return model.model_validate(run.options)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InvalidOptions(f"options.{field}: {first['msg']}") from exc
 
 
 class TranscriberJobs:
@@ -53,7 +39,7 @@ class TranscriberJobs:
         self._slots = asyncio.Semaphore(slots)
 
     async def transcribe(self, ctx: JobContext) -> Outcome:
-        result = await self._run_model(ctx, parse_options(ctx.run, TranscribeOptions))
+        result = await self._run_model(ctx, ctx.options(TranscribeOptions))
         name = "transcript.json"
         file_id = output_file_id(ctx.run.job_id, name)
         result = result.model_copy(update={"file_id": file_id})
@@ -68,7 +54,7 @@ class TranscriberJobs:
         return Outcome(result=result, outputs=[output], language=result.language)
 
     async def generate_srt(self, ctx: JobContext) -> Outcome:
-        options = parse_options(ctx.run, SrtOptions)
+        options = ctx.options(SrtOptions)
         # Cues are cut from word timings (also what makes batched decoding usable here).
         result = await self._run_model(ctx, options.model_copy(update={"word_timestamps": True}))
         cues = build_cues(words_of(result.segments), options)
