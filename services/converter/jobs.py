@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
-from uuid import NAMESPACE_URL, uuid5
 
-from contracts import ConvertOptions, ConvertResult, OutputFile
+from contracts import ConvertOptions, ConvertResult
 from services.common.errors import UnreadableMedia, UnsupportedMedia
 from services.common.metrics import S3_BYTES
-from services.common.storage import ObjectStore, output_key
+from services.common.outputs import save_output
+from services.common.storage import ObjectStore
 from services.common.worker import JobCancelledError, JobContext, Outcome
 
 from .ffmpeg_runner import ffmpeg_binary, probe, run_ffmpeg
@@ -55,25 +55,18 @@ class ConvertJob:
                         raise JobCancelledError from None
                     raise
             result_info = await asyncio.to_thread(probe, target)
-            name = output_name(options)
-            file_id = uuid5(NAMESPACE_URL, f"jetscribe:{run.job_id}:{name}")
-            stored = await self._store.put_file(
-                output_key(run.job_id, name), target, content_type(options)
+            output = await save_output(
+                self._store,
+                run.job_id,
+                output_name(options),
+                content_type(options),
+                target,
+                result_info.duration_s,
             )
-        S3_BYTES.labels(direction="in").inc(stored.size)
-        output = OutputFile(
-            id=file_id,
-            object_key=stored.key,
-            filename=name,
-            content_type=content_type(options),
-            size=stored.size,
-            sha256=stored.sha256,
-            duration_s=result_info.duration_s,
-        )
         result = ConvertResult(
-            file_id=file_id,
+            file_id=output.id,
             content_type=content_type(options),
             duration_s=result_info.duration_s,
-            size=stored.size,
+            size=output.size,
         )
         return Outcome(result=result, outputs=[output])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import srt
 
@@ -93,15 +94,20 @@ class InvalidAnswer(ValueError):
     pass
 
 
-def validate(answer: str, chunk_: Chunk) -> dict[str, str]:
-    """The new texts by key, or InvalidAnswer saying what is wrong."""
+def load_json(answer: str) -> Any:
+    """The JSON value of a model's answer (a fenced block is tolerated), or InvalidAnswer."""
     text = answer.strip()
     if text.startswith("```"):  # a fenced block despite the instructions
         text = text.strip("`").removeprefix("json").strip()
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except ValueError as exc:
         raise InvalidAnswer("the answer is not JSON") from exc
+
+
+def validate(answer: str, chunk_: Chunk) -> dict[str, str]:
+    """The new texts by key, or InvalidAnswer saying what is wrong."""
+    data = load_json(answer)
     if isinstance(data, dict) and isinstance(data.get("cues"), dict):
         data = data["cues"]
     if not isinstance(data, dict):

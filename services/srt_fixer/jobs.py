@@ -5,21 +5,20 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
-from uuid import NAMESPACE_URL, uuid5
 
 from contracts import (
     ErrorCode,
     FixSrtOptions,
     FixSrtResult,
     LlmUsage,
-    OutputFile,
     SummarizeOptions,
     SummaryResult,
     TranslateSrtOptions,
 )
 from services.common.errors import PermanentError, UnsupportedMedia
 from services.common.metrics import S3_BYTES
-from services.common.storage import ObjectStore, output_key
+from services.common.outputs import save_output
+from services.common.storage import ObjectStore
 from services.common.worker import JobCancelledError, JobContext, Outcome
 
 from . import fixer, summary
@@ -102,22 +101,12 @@ class SrtJobs:
                 f"no chunk of {len(cues)} cues got a valid answer: {outcome.warnings[0]}"
             )
         content = fixer.compose(outcome.cues)
-        file_id = uuid5(NAMESPACE_URL, f"jetscribe:{run.job_id}:{name}")
-        stored = await self._store.put_bytes(
-            output_key(run.job_id, name), content.encode(), "application/x-subrip"
-        )
-        S3_BYTES.labels(direction="in").inc(stored.size)
-        output = OutputFile(
-            id=file_id,
-            object_key=stored.key,
-            filename=name,
-            content_type="application/x-subrip",
-            size=stored.size,
-            sha256=stored.sha256,
+        output = await save_output(
+            self._store, run.job_id, name, "application/x-subrip", content.encode()
         )
         result = FixSrtResult(
             type=kind,
-            file_id=file_id,
+            file_id=output.id,
             content=content,
             changed_cues=outcome.changed,
             kept_cues=outcome.kept,

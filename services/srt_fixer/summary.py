@@ -6,7 +6,7 @@ import json
 
 import srt
 
-from .fixer import InvalidAnswer
+from .fixer import InvalidAnswer, load_json
 
 CHUNK_CHARS = 12_000  # comfortably inside any current model's context
 
@@ -82,13 +82,7 @@ def messages(
 
 
 def validate(answer: str) -> str:
-    text = answer.strip()
-    if text.startswith("```"):
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InvalidAnswer("the answer is not JSON") from exc
+    data = load_json(answer)
     summary = data.get("summary") if isinstance(data, dict) else None
     if not isinstance(summary, str) or not summary.strip():
         raise InvalidAnswer('no "summary" text in the answer')

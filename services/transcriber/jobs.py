@@ -10,11 +10,11 @@ import asyncio
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import NAMESPACE_URL, UUID, uuid5
 
-from contracts import OutputFile, SrtOptions, SrtResult, TranscribeOptions, TranscribeResult
+from contracts import SrtOptions, SrtResult, TranscribeOptions, TranscribeResult
 from services.common.metrics import QUEUE_WAIT, S3_BYTES
-from services.common.storage import ObjectStore, output_key
+from services.common.outputs import output_file_id, save_output
+from services.common.storage import ObjectStore
 from services.common.worker import JobCancelledError, JobContext, Outcome
 
 from .engine import Cancelled, WhisperEngine, decode
@@ -22,11 +22,6 @@ from .metrics import AUDIO_SECONDS
 from .subtitles import build_cues, to_srt, to_vtt, words_of
 
 CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
-
-
-def output_file_id(job_id: UUID, name: str) -> UUID:
-    """Deterministic per job and name: a redelivered job overwrites, never duplicates."""
-    return uuid5(NAMESPACE_URL, f"jetscribe:{job_id}:{name}")
 
 
 class TranscriberJobs:
@@ -43,12 +38,12 @@ class TranscriberJobs:
         name = "transcript.json"
         file_id = output_file_id(ctx.run.job_id, name)
         result = result.model_copy(update={"file_id": file_id})
-        output = await self._store_output(
+        output = await save_output(
+            self._store,
             ctx.run.job_id,
             name,
-            result.model_dump_json(indent=2).encode(),
             "application/json",
-            file_id,
+            result.model_dump_json(indent=2).encode(),
             result.duration_s,
         )
         return Outcome(result=result, outputs=[output], language=result.language)
@@ -61,12 +56,12 @@ class TranscriberJobs:
         content = to_srt(cues) if options.format == "srt" else to_vtt(cues)
         name = f"subtitles.{options.format}"
         file_id = output_file_id(ctx.run.job_id, name)
-        output = await self._store_output(
+        output = await save_output(
+            self._store,
             ctx.run.job_id,
             name,
-            content.encode(),
             CONTENT_TYPES[options.format],
-            file_id,
+            content.encode(),
             result.duration_s,
         )
         srt_result = SrtResult(
@@ -97,24 +92,3 @@ class TranscriberJobs:
                 raise JobCancelledError from exc
         AUDIO_SECONDS.inc(result.duration_s)
         return result
-
-    async def _store_output(
-        self,
-        job_id: UUID,
-        name: str,
-        data: bytes,
-        content_type: str,
-        file_id: UUID,
-        duration_s: float | None,
-    ) -> OutputFile:
-        stored = await self._store.put_bytes(output_key(job_id, name), data, content_type)
-        S3_BYTES.labels(direction="in").inc(stored.size)
-        return OutputFile(
-            id=file_id,
-            object_key=stored.key,
-            filename=name,
-            content_type=content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            duration_s=duration_s,
-        )
