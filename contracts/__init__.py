@@ -32,6 +32,8 @@ from .ledger_api import (
     JobListRequest,
     JobListResponse,
     JobResponse,
+    JobWebhooksRequest,
+    JobWebhooksResponse,
 )
 from .options import (
     OPTIONS_BY_TYPE,
@@ -45,13 +47,22 @@ from .options import (
     TranslateSrtOptions,
     parse_options,
 )
-from .records import ErrorInfo, FileRecord, JobRecord, OutputFile, StepState
+from .records import (
+    ErrorInfo,
+    FileRecord,
+    JobRecord,
+    OutputFile,
+    StepState,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from .results import (
     BatchResult,
     ConvertResult,
     FixSrtResult,
     JobResult,
     LlmUsage,
+    ResultBase,
     Segment,
     SrtResult,
     SummaryResult,
@@ -99,10 +110,13 @@ __all__ = [
     "JobStarted",
     "JobStatus",
     "JobType",
+    "JobWebhooksRequest",
+    "JobWebhooksResponse",
     "LlmUsage",
     "Message",
     "OutputFile",
     "PipelineStep",
+    "ResultBase",
     "RunJob",
     "Segment",
     "SrtOptions",
@@ -114,6 +128,8 @@ __all__ = [
     "TranscribeOptions",
     "TranscribeResult",
     "TranslateSrtOptions",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "Word",
     "parse_event",
     "parse_options",

@@ -35,6 +35,11 @@ class SubmitJob(Envelope):
     delete_after_retrieval: bool = False
     owner: str = "default"
     idempotency_key: str | None = Field(default=None, max_length=200)
+    cache: bool = Field(
+        default=True,
+        description="Reuse the outputs of a completed job with the same input, type, options "
+        "and model; false always runs the job.",
+    )
 
 
 class RunJob(Envelope):

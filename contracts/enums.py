@@ -48,6 +48,8 @@ class ErrorCode(StrEnum):
     LLM_UNAVAILABLE = "llm_unavailable"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    JOB_FINISHED = "job_finished"
+    BATCH_FAILED = "batch_failed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNAUTHORIZED = "unauthorized"
     STORAGE_UNAVAILABLE = "storage_unavailable"

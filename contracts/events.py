@@ -50,11 +50,15 @@ class JobCompleted(JobEventBase):
     result: JobResult
     outputs: list[OutputFile] = Field(default_factory=list)
     language: str | None = None
+    model: str | None = Field(
+        default=None, description="What produced the result (model, tool version): cache key."
+    )
 
 
 class JobFailed(JobEventBase):
     kind: Literal["failed"] = "failed"
     error: ErrorInfo
+    result: JobResult | None = Field(default=None, description="A failed batch's counts.")
 
 
 class JobCancelled(JobEventBase):

@@ -12,7 +12,7 @@ from pydantic import Field
 from .base import Message
 from .commands import SubmitJob
 from .enums import JobStatus, JobType
-from .records import ErrorInfo, FileRecord, JobRecord
+from .records import ErrorInfo, FileRecord, JobRecord, WebhookDelivery
 
 
 class JobCreateRequest(Message):
@@ -39,6 +39,16 @@ class JobListRequest(Message):
 class JobCancelRequest(Message):
     job_id: UUID
     owner: str = "default"
+
+
+class JobWebhooksRequest(Message):
+    job_id: UUID
+    owner: str = "default"
+
+
+class JobWebhooksResponse(Message):
+    items: list[WebhookDelivery] = Field(default_factory=list)
+    error: ErrorInfo | None = None
 
 
 class JobResponse(Message):

@@ -99,6 +99,12 @@ class BatchOptions(StrictModel):
     child_type: JobType
     child_options: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _no_nested_batches(self) -> BatchOptions:
+        if self.child_type is JobType.BATCH:
+            raise ValueError("a batch cannot contain batches")
+        return self
+
 
 JobOptions = (
     TranscribeOptions

@@ -64,8 +64,33 @@ class JobRecord(Model):
     language: str | None = None
     output_file_ids: list[UUID] = Field(default_factory=list)
     steps: list[StepState] | None = None
+    file_ids: list[UUID] | None = Field(default=None, description="A batch's input files.")
+    callback_url: str | None = None
+    retention_hours: float | None = None
+    delete_after_retrieval: bool = False
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
     retrieved_at: datetime | None = None
     ttl_deadline: datetime | None = None
+
+
+class WebhookAttempt(Model):
+    """One try at delivering a job's terminal-state webhook."""
+
+    attempt: int
+    at: datetime
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: float | None = None
+
+
+class WebhookDelivery(Model):
+    """The webhook of one job: `pending` (retrying), `delivered` or `failed` (given up)."""
+
+    url: str
+    status: str
+    attempts: list[WebhookAttempt] = Field(default_factory=list)
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+    finished_at: datetime | None = None

@@ -13,6 +13,15 @@ from pydantic import Field
 from .base import Model
 
 
+class ResultBase(Model):
+    """What every result says about where it came from."""
+
+    cached: bool = Field(
+        default=False, description="Reused from an earlier identical job instead of run again."
+    )
+    cached_from: UUID | None = Field(default=None, description="The job whose outputs were reused.")
+
+
 class Word(Model):
     start: float
     end: float
@@ -27,7 +36,7 @@ class Segment(Model):
     words: list[Word] | None = None
 
 
-class TranscribeResult(Model):
+class TranscribeResult(ResultBase):
     type: Literal["transcribe"] = "transcribe"
     text: str
     language: str
@@ -38,7 +47,7 @@ class TranscribeResult(Model):
     model: str | None = None
 
 
-class SrtResult(Model):
+class SrtResult(ResultBase):
     type: Literal["generate_srt"] = "generate_srt"
     file_id: UUID
     url: str | None = None
@@ -48,7 +57,7 @@ class SrtResult(Model):
     language: str
 
 
-class ConvertResult(Model):
+class ConvertResult(ResultBase):
     type: Literal["convert"] = "convert"
     file_id: UUID
     url: str | None = None
@@ -64,7 +73,7 @@ class LlmUsage(Model):
     cost_usd: float | None = None
 
 
-class FixSrtResult(Model):
+class FixSrtResult(ResultBase):
     type: Literal["fix_srt", "translate_srt"] = "fix_srt"
     file_id: UUID
     url: str | None = None
@@ -77,14 +86,14 @@ class FixSrtResult(Model):
     language: str | None = None
 
 
-class SummaryResult(Model):
+class SummaryResult(ResultBase):
     type: Literal["summarize"] = "summarize"
     summary: str
     model: str
     usage: LlmUsage
 
 
-class BatchResult(Model):
+class BatchResult(ResultBase):
     type: Literal["batch"] = "batch"
     total: int
     completed: int

@@ -27,6 +27,8 @@ from .ledger_api import (
     JobListRequest,
     JobListResponse,
     JobResponse,
+    JobWebhooksRequest,
+    JobWebhooksResponse,
 )
 from .options import OPTIONS_BY_TYPE
 from .results import JobResult
@@ -47,6 +49,8 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "FileGetRequest": FileGetRequest,
     "FileDeleteRequest": FileDeleteRequest,
     "FileResponse": FileResponse,
+    "JobWebhooksRequest": JobWebhooksRequest,
+    "JobWebhooksResponse": JobWebhooksResponse,
 }
 for _model in OPTIONS_BY_TYPE.values():
     MESSAGES[_model.__name__] = _model
@@ -70,6 +74,11 @@ def asyncapi() -> dict[str, Any]:
         "ledgerJobsGet": (subjects.LEDGER_JOBS_GET, "JobGetRequest", "-> JobResponse"),
         "ledgerJobsList": (subjects.LEDGER_JOBS_LIST, "JobListRequest", "-> JobListResponse"),
         "ledgerJobsCancel": (subjects.LEDGER_JOBS_CANCEL, "JobCancelRequest", "-> JobResponse"),
+        "ledgerJobsWebhooks": (
+            subjects.LEDGER_JOBS_WEBHOOKS,
+            "JobWebhooksRequest",
+            "-> JobWebhooksResponse",
+        ),
         "ledgerFilesRegister": (
             subjects.LEDGER_FILES_REGISTER,
             "FileRegisterRequest",

@@ -14,11 +14,13 @@ from nats.js.api import (
     ConsumerConfig,
     DeliverPolicy,
     DiscardPolicy,
+    KeyValueConfig,
     RetentionPolicy,
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import NotFoundError
+from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
 
 from . import subjects
 from .enums import JobType
@@ -140,3 +142,23 @@ async def ensure_streams(js: JetStreamContext, s: StreamSettings | None = None) 
 async def ensure_consumer(js: JetStreamContext, stream: str, cfg: ConsumerConfig) -> None:
     """Create a durable consumer or bring its config up to date (idempotent)."""
     await js.add_consumer(stream, cfg)
+
+
+# --- worker identities (what produces each job type's results: the result cache's key) ----
+
+WORKERS_KV = "jetscribe_workers"
+
+
+def model_key(job_type: JobType | str) -> str:
+    return f"model.{JobType(job_type).value}"
+
+
+async def workers_kv(js: JetStreamContext, s: StreamSettings | None = None) -> KeyValue:
+    """The key-value bucket where each worker pool announces its model (idempotent)."""
+    try:
+        return await js.key_value(WORKERS_KV)
+    except (BucketNotFoundError, NotFoundError):
+        s = s or StreamSettings()
+        return await js.create_key_value(
+            KeyValueConfig(bucket=WORKERS_KV, history=1, replicas=s.replicas)
+        )

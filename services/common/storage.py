@@ -177,6 +177,37 @@ class ObjectStore:
 
         await asyncio.to_thread(run)
 
+    async def copy(self, source_key: str, key: str) -> None:
+        """Server-side copy inside the bucket (no bytes pass through us)."""
+        from minio.commonconfig import CopySource
+
+        def run() -> None:
+            with _translate(source_key):
+                self._client.copy_object(self.bucket, key, CopySource(self.bucket, source_key))
+
+        await asyncio.to_thread(run)
+
+    async def remove_many(self, keys: list[str]) -> None:
+        """Delete objects (missing ones are fine); raises StorageUnavailable on any error."""
+        from minio.deleteobjects import DeleteObject
+
+        def run() -> None:
+            with _translate(keys[0] if keys else ""):
+                errors = list(
+                    self._client.remove_objects(self.bucket, [DeleteObject(k) for k in keys])
+                )
+            if errors:
+                raise StorageUnavailable(f"could not delete {len(errors)} objects: {errors[0]}")
+
+        if keys:
+            await asyncio.to_thread(run)
+
+    async def remove_prefix(self, prefix: str) -> list[str]:
+        """Delete every object under `prefix`; returns the keys deleted."""
+        keys = await self.list_keys(prefix)
+        await self.remove_many(keys)
+        return keys
+
     async def exists(self, key: str) -> bool:
         def run() -> bool:
             try:

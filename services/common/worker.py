@@ -164,8 +164,16 @@ class JobContext:
 Execute = Callable[[JobContext], Awaitable[Outcome]]
 
 
+Discard = Callable[[UUID], Awaitable[None]]
+
+
 class JobRunner:
-    """Runs one `RunJob` message through `execute` with the lifecycle above."""
+    """Runs one `RunJob` message through `execute` with the lifecycle above.
+
+    `identity` names what produces this type's results (model, tool version): it goes
+    into `JobCompleted.model` unless the result names its own model. `discard` deletes
+    what a cancelled job may have written.
+    """
 
     def __init__(
         self,
@@ -175,6 +183,8 @@ class JobRunner:
         policy: WorkerPolicy,
         job_type: str,
         on_outcome: Callable[[str, float], None] | None = None,
+        identity: str | None = None,
+        discard: Discard | None = None,
     ) -> None:
         self._nc = nc
         self._publisher = publisher
@@ -182,6 +192,8 @@ class JobRunner:
         self._policy = policy
         self._job_type = job_type
         self._on_outcome = on_outcome or (lambda _o, _s: None)
+        self._identity = identity
+        self._discard = discard
 
     async def handle(self, msg: NatsMessage) -> None:
         raw = msg.raw_message
@@ -223,6 +235,8 @@ class JobRunner:
             )
             bound.info("job started")
             outcome = await self._execute(ctx)
+            if ctx.cancelled():  # finished just as it was cancelled: keep nothing
+                raise JobCancelledError
             await ctx.flush()
             await self._publish(
                 JobCompleted(
@@ -231,11 +245,17 @@ class JobRunner:
                     result=outcome.result,
                     outputs=outcome.outputs,
                     language=outcome.language,
+                    model=getattr(outcome.result, "model", None) or self._identity,
                     correlation_id=run.correlation_id,
                 )
             )
         except JobCancelledError:
             bound.info("job cancelled while running")
+            if self._discard is not None:
+                try:
+                    await self._discard(run.job_id)
+                except Exception as exc:  # retention removes it later in any case
+                    bound.warning("partial outputs not removed", error=str(exc))
             self._on_outcome("cancelled", time.monotonic() - started)
             await msg.ack()
         except PermanentError as exc:

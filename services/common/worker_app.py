@@ -8,6 +8,7 @@ manual acks and one fetch per free slot.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from uuid import UUID
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsMessage, PullSub
@@ -20,6 +21,7 @@ from .messaging import EventPublisher, make_broker, stream_settings, wait_for_st
 from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS
 from .settings import ServiceSettings
 from .startup import wait_for
+from .storage import ObjectStore, output_key
 from .worker import Execute, JobRunner, WorkerPolicy
 
 log = get_logger(__name__)
@@ -33,12 +35,26 @@ async def run_worker(
     slots: int,
     ack_wait_s: float,
     extra_ready: Callable[[], Awaitable[dict[str, bool]]] | None = None,
+    identity: str | None = None,
+    store: ObjectStore | None = None,
 ) -> None:
+    """`identity`: what produces the results (model, tool version), announced in the
+    workers KV bucket for the ledger's result cache. `store`: partial outputs of a
+    cancelled job are deleted from it."""
     broker = make_broker(settings, name)
     await wait_for("nats", broker.connect)
     js = broker.connection.jetstream()
-    await streams.ensure_streams(js, stream_settings(settings))
+    cfg = stream_settings(settings)
+    await streams.ensure_streams(js, cfg)
     publisher = EventPublisher(js, name)
+    if identity is not None:
+        kv = await streams.workers_kv(js, cfg)
+        for job_type in handlers:
+            await kv.put(streams.model_key(job_type), identity.encode())
+
+    async def discard(job_id: UUID) -> None:
+        if store is not None:
+            await store.remove_prefix(output_key(job_id, ""))
 
     for job_type, execute in handlers.items():
         consumer = streams.worker_consumer(
@@ -50,7 +66,16 @@ async def run_worker(
             JOBS.labels(type=t, outcome=outcome).inc()
             JOB_SECONDS.labels(type=t).observe(seconds)
 
-        runner = JobRunner(broker.connection, publisher, execute, policy, job_type.value, record)
+        runner = JobRunner(
+            broker.connection,
+            publisher,
+            execute,
+            policy,
+            job_type.value,
+            record,
+            identity=identity,
+            discard=discard,
+        )
 
         async def handle(
             msg: NatsMessage, runner: JobRunner = runner, t: str = job_type.value

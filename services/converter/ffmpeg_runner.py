@@ -38,6 +38,17 @@ def ffmpeg_binary() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+def ffmpeg_version() -> str:
+    """e.g. "ffmpeg 5.1.6-0+deb12u1": what produces converted files (result cache key)."""
+    import subprocess
+
+    out = subprocess.run(
+        [ffmpeg_binary(), "-hide_banner", "-version"], capture_output=True, text=True, check=False
+    ).stdout
+    words = out.split()
+    return f"ffmpeg {words[2]}" if len(words) > 2 and words[0] == "ffmpeg" else "ffmpeg"
+
+
 @dataclass(frozen=True)
 class MediaInfo:
     duration_s: float | None

@@ -11,6 +11,7 @@ from services.common.storage import ObjectStore
 from services.common.worker import WorkerPolicy
 from services.common.worker_app import run_worker
 
+from .ffmpeg_runner import ffmpeg_version
 from .jobs import ConvertJob
 from .settings import ConverterSettings
 
@@ -33,6 +34,8 @@ async def run(settings: ConverterSettings) -> None:
         policy,
         slots=settings.max_concurrent_jobs,
         ack_wait_s=settings.ack_wait_s,
+        identity=ffmpeg_version(),
+        store=store,
     )
 
 

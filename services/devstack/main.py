@@ -8,6 +8,7 @@ process this started, services first, then infrastructure.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -95,6 +96,13 @@ def stop_all(children: list[Child], procs: list[infra.Proc]) -> None:
         proc.stop()
 
 
+def dev_secret(path: Path) -> str:
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def main() -> None:
     root = Path(os.environ.get("DEV_DIR", ".dev")).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -130,6 +138,12 @@ def main() -> None:
             )
         for proc in procs:
             print(f"{proc.name:<12}| {proc.url}  (log: {proc.log_path})", flush=True)
+        # Webhooks: a signing secret kept under .dev/ (stable across restarts), and
+        # callbacks to this machine allowed (receivers in development are local).
+        if "WEBHOOK_SECRET" not in os.environ:
+            env["WEBHOOK_SECRET"] = dev_secret(root / "webhook-secret")
+            print(f"{'webhooks':<12}| signed with the secret in {root / 'webhook-secret'}")
+        env.setdefault("WEBHOOK_ALLOW_PRIVATE", os.environ.get("WEBHOOK_ALLOW_PRIVATE", "true"))
 
         health_ports = {name: infra.free_port() for name, _ in SERVICES}
         for name, module in SERVICES:

@@ -20,7 +20,7 @@ from services.common.storage import ObjectStore
 from . import errors
 from .ledger_client import LedgerClient
 from .metrics import LATENCY, REQUESTS
-from .routes import files, jobs, transcribe_alias
+from .routes import batches, events, files, jobs, transcribe_alias
 from .settings import GatewaySettings
 from .state import Resources
 
@@ -85,6 +85,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(files.router)
     app.include_router(jobs.router)
+    app.include_router(events.router)
+    app.include_router(batches.router)
     app.include_router(transcribe_alias.router)
 
     @app.get("/healthz", tags=["ops"])

@@ -21,6 +21,8 @@ from contracts import (
     JobListRequest,
     JobListResponse,
     JobResponse,
+    JobWebhooksRequest,
+    JobWebhooksResponse,
     SubmitJob,
     subjects,
 )
@@ -59,6 +61,10 @@ class LedgerClient:
     async def cancel_job(self, job_id: UUID, owner: str) -> JobResponse:
         req = JobCancelRequest(job_id=job_id, owner=owner)
         return await self._call(subjects.LEDGER_JOBS_CANCEL, req, JobResponse)
+
+    async def webhooks(self, job_id: UUID, owner: str) -> JobWebhooksResponse:
+        req = JobWebhooksRequest(job_id=job_id, owner=owner)
+        return await self._call(subjects.LEDGER_JOBS_WEBHOOKS, req, JobWebhooksResponse)
 
     async def register_file(self, req: FileRegisterRequest) -> FileResponse:
         return await self._call(subjects.LEDGER_FILES_REGISTER, req, FileResponse)

@@ -7,9 +7,17 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import Response
-from pydantic import BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field
 
-from contracts import ErrorInfo, FileRecord, JobRecord, JobStatus, PipelineStep, StepState
+from contracts import (
+    ErrorInfo,
+    FileRecord,
+    JobRecord,
+    JobStatus,
+    PipelineStep,
+    StepState,
+    WebhookDelivery,
+)
 from services.common.storage import ObjectStore
 
 
@@ -39,6 +47,10 @@ class JobOut(BaseModel):
     language: str | None = None
     output_file_ids: list[UUID] = Field(default_factory=list)
     steps: list[StepState] | None = None
+    file_ids: list[UUID] | None = None
+    callback_url: str | None = None
+    retention_hours: float | None = None
+    delete_after_retrieval: bool = False
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -51,16 +63,39 @@ class JobList(BaseModel):
     next_cursor: str | None
 
 
-class JobCreate(BaseModel):
+class JobSettings(BaseModel):
+    """What every submission may add: steps, webhook, retention, cache."""
+
+    options: dict[str, Any] = Field(default_factory=dict)
+    then: list[PipelineStep] = Field(default_factory=list)
+    callback_url: AnyHttpUrl | None = Field(
+        default=None, description="POSTed {job_id, status, type} once the job is terminal."
+    )
+    retention_hours: float | None = Field(
+        default=None, gt=0, le=24 * 365, description="Media and outputs kept this long (24)."
+    )
+    delete_after_retrieval: bool = Field(
+        default=False, description="Delete media and outputs shortly after the first read."
+    )
+    cache: bool = Field(
+        default=True, description="false: run even if an identical job completed before."
+    )
+
+
+class JobCreate(JobSettings):
     type: str = Field(
         description="transcribe, generate_srt, convert, fix_srt, translate_srt, summarize"
     )
     file_id: UUID
-    options: dict[str, Any] = Field(default_factory=dict)
-    then: list[PipelineStep] = Field(default_factory=list)
-    callback_url: str | None = None
-    retention_hours: float | None = Field(default=None, gt=0)
-    delete_after_retrieval: bool = False
+
+
+class BatchCreate(JobSettings):
+    type: str = Field(description="The job type every file gets.")
+    file_ids: list[UUID] = Field(min_length=1, description="One child job per file.")
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookDelivery]
 
 
 class TranscribeAccepted(BaseModel):

@@ -45,6 +45,7 @@ class JobState:
     retention_hours: float | None = None
     ttl_deadline: datetime | None = None
     steps: list[dict[str, Any]] | None = None  # pipelines only: see pipelines.py
+    model: str | None = None  # what produced the result (the result cache matches on it)
 
     @property
     def terminal(self) -> bool:
@@ -107,6 +108,7 @@ def fold(state: JobState, event: JobEvent) -> JobState:
                 output_file_ids=tuple(o.id for o in event.outputs),
                 error_code=None,
                 error_message=None,
+                model=event.model,
             )
         case JobFailed():
             return _finish(
@@ -116,6 +118,7 @@ def fold(state: JobState, event: JobEvent) -> JobState:
                 attempt=event.attempt,
                 error_code=event.error.code,
                 error_message=event.error.message,
+                result=event.result.model_dump(mode="json") if event.result else state.result,
             )
         case JobCancelled():
             return _finish(

@@ -30,6 +30,8 @@ from contracts import (
     JobListRequest,
     JobListResponse,
     JobResponse,
+    JobWebhooksRequest,
+    JobWebhooksResponse,
     SubmitJob,
     streams,
     subjects,
@@ -101,6 +103,10 @@ def register(broker: NatsBroker, ledger: Ledger, settings: LedgerSettings) -> No
             _request_handler(JobListRequest, JobListResponse, ledger.list_jobs),
         ),
         (subjects.LEDGER_JOBS_CANCEL, _request_handler(JobCancelRequest, JobResponse, cancel)),
+        (
+            subjects.LEDGER_JOBS_WEBHOOKS,
+            _request_handler(JobWebhooksRequest, JobWebhooksResponse, ledger.webhooks_of),
+        ),
         (
             subjects.LEDGER_FILES_REGISTER,
             _request_handler(FileRegisterRequest, FileResponse, ledger.register_file),

@@ -16,3 +16,13 @@ INGEST_BATCH = Histogram(
     "Events per ingestion batch",
     buckets=(1, 5, 20, 50, 100, 200, 500, 1000),
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "jetscribe_ledger_webhook_attempts_total", "Webhook delivery attempts", ["outcome"]
+)
+JOBS_EXPIRED = Counter("jetscribe_ledger_jobs_expired_total", "Jobs whose retention ran out")
+OBJECTS_DELETED = Counter(
+    "jetscribe_ledger_objects_deleted_total", "S3 objects deleted by retention", ["kind"]
+)
+CACHE_LOOKUPS = Counter(
+    "jetscribe_ledger_cache_lookups_total", "Result cache lookups", ["type", "outcome"]
+)

@@ -88,6 +88,8 @@ def root_after_step(
     at: datetime,
 ) -> JobState:
     """J's state after step `index` (a job of its chain other than J) moved to `step`."""
+    if root.terminal:
+        return root  # cancelled or failed already: a late step changes nothing
     total = len(steps)
     if step.status is JobStatus.COMPLETED and index == total - 1:
         return replace(
@@ -111,7 +113,5 @@ def root_after_step(
             error_code=step.error_code,
             error_message=f"step {index} ({steps[index]['type']}): {step.error_message}",
         )
-    if root.terminal:
-        return root
     done = index + (step.progress if step.status is not JobStatus.COMPLETED else 1.0)
     return replace(root, status=JobStatus.PROCESSING, progress=max(root.progress, done / total))

@@ -21,6 +21,8 @@ from contracts import (
     JobStatus,
     OutputFile,
     StepState,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 
 from .fold import JobState
@@ -30,7 +32,8 @@ Conn = asyncpg.Connection | PoolConnectionProxy  # a pool hands out proxies
 JOB_COLUMNS = """id, owner, type, status, options, file_id, file_ids, output_file_ids, result,
     error_code, error_message, attempt, progress, language, parent_id, pipeline,
     pipeline_root, pipeline_index, retention_hours, delete_after_retrieval, created_at,
-    started_at, finished_at, retrieved_at, ttl_deadline, steps, correlation_id"""
+    started_at, finished_at, retrieved_at, ttl_deadline, steps, correlation_id, callback_url,
+    cache_key, cache_model, cached_from"""
 
 
 async def release_connection(conn: Conn) -> None:
@@ -68,6 +71,8 @@ class NewJob:
     error_message: str | None = None
     created_at: datetime | None = None
     steps: list[dict[str, Any]] | None = None
+    cache_key: str | None = None
+    cached_from: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,10 @@ def job_record(row: asyncpg.Record) -> JobRecord:
         language=row["language"],
         output_file_ids=list(row["output_file_ids"] or []),
         steps=[StepState.model_validate(x) for x in row["steps"]] if row["steps"] else None,
+        file_ids=list(row["file_ids"]) if row["file_ids"] is not None else None,
+        callback_url=row["callback_url"],
+        retention_hours=row["retention_hours"],
+        delete_after_retrieval=row["delete_after_retrieval"],
         created_at=row["created_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
@@ -120,6 +129,7 @@ def job_state(row: asyncpg.Record) -> JobState:
         retention_hours=row["retention_hours"],
         ttl_deadline=row["ttl_deadline"],
         steps=row["steps"],
+        model=row["cache_model"],
     )
 
 
@@ -241,10 +251,11 @@ class Repository:
                     INSERT INTO jobs (id, owner, type, status, options, file_id, file_ids,
                         correlation_id, idempotency_key, callback_url, retention_hours,
                         delete_after_retrieval, pipeline, pipeline_root, pipeline_index,
-                        parent_id, error_code, error_message, created_at, finished_at, steps)
+                        parent_id, error_code, error_message, created_at, finished_at, steps,
+                        cache_key, cached_from)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
                             $16, $17, $18, coalesce($19, now()),
-                            CASE WHEN $4 = 'failed' THEN now() END, $29)
+                            CASE WHEN $4 = 'failed' THEN now() END, $29, $30, $31)
                     ON CONFLICT DO NOTHING
                     RETURNING {JOB_COLUMNS}),
                 e AS (
@@ -288,6 +299,8 @@ class Repository:
             [m.msg_id for m in outbox],
             [m.payload for m in outbox],
             job.steps,
+            job.cache_key,
+            job.cached_from,
         )
         if row is not None:
             # Outbox ids come from a sequence in insertion order: the order of `outbox`.
@@ -303,6 +316,27 @@ class Repository:
         if existing is None or existing["owner"] != job.owner:
             return None, [], False
         return job_record(existing), [], False
+
+    async def create_jobs(
+        self, jobs: Sequence[tuple[NewJob, Sequence[JobEvent], Sequence[OutboxMessage]]]
+    ) -> tuple[JobRecord | None, list[int], bool]:
+        """A top-level job and the jobs under it (a batch's children), all or none.
+
+        The answer is the top-level job's, as for `create_job`; if that job exists
+        already (a repeated submission) nothing else is written.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            (top, events, outbox), *rest = jobs
+            job, ids, created = await self.create_job(top, events, outbox, conn=conn)
+            if not created:
+                return job, [], False
+            for new, more_events, more_outbox in rest:
+                _, more_ids, _ = await self.create_job(new, more_events, more_outbox, conn=conn)
+                ids += more_ids
+            return job, ids, True
+
+    async def find_job_row(self, job_id: UUID) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1", job_id)
 
     async def list_jobs(
         self,
@@ -337,16 +371,25 @@ class Repository:
         )
         return items, next_cursor
 
-    async def get_job(self, job_id: UUID, owner: str, mark_retrieved: bool) -> JobRecord | None:
+    async def get_job(
+        self, job_id: UUID, owner: str, mark_retrieved: bool, retrieval_grace_s: float = 0.0
+    ) -> JobRecord | None:
         if mark_retrieved:
-            # The first fetch of a finished result is recorded (retention rules use it).
+            # The first fetch of a finished result is recorded; with delete_after_retrieval
+            # it also brings the job's deletion forward to a short grace period from now
+            # (time to follow the presigned URLs that came with the result).
             row = await self.pool.fetchrow(
-                f"""UPDATE jobs SET retrieved_at = coalesce(retrieved_at, now())
+                f"""UPDATE jobs SET retrieved_at = coalesce(retrieved_at, now()),
+                        ttl_deadline = CASE
+                            WHEN delete_after_retrieval AND retrieved_at IS NULL
+                            THEN least(ttl_deadline, now() + make_interval(secs => $3))
+                            ELSE ttl_deadline END
                     WHERE id = $1 AND owner = $2
                       AND status IN ('completed', 'failed', 'cancelled')
                     RETURNING {JOB_COLUMNS}""",
                 job_id,
                 owner,
+                retrieval_grace_s,
             )
             if row is not None:
                 return job_record(row)
@@ -362,6 +405,9 @@ class Repository:
         return [r["payload"] for r in rows]
 
     # --- events --------------------------------------------------------------------
+
+    async def insert_events(self, conn: Conn, events: Sequence[JobEvent]) -> set[UUID]:
+        return await self._insert_events(conn, events)
 
     @staticmethod
     async def _insert_events(conn: Conn, events: Sequence[JobEvent]) -> set[UUID]:
@@ -397,26 +443,60 @@ class Repository:
             fresh = [e for e in events if e.event_id in inserted]
             if not fresh:
                 return 0
-            job_ids = sorted({e.job_id for e in fresh})
-            rows = await conn.fetch(
-                f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])
-                    ORDER BY id FOR UPDATE""",
-                job_ids,
-            )
-            roots = {r["pipeline_root"] for r in rows if r["pipeline_root"]} - set(job_ids)
-            if roots:  # a step's root job changes with it: lock and fold it in the same batch
-                rows = list(rows) + list(
-                    await conn.fetch(
-                        f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])
-                            ORDER BY id FOR UPDATE""",
-                        sorted(roots),
-                    )
-                )
+            rows = await self.lock_jobs(conn, sorted({e.job_id for e in fresh}))
             states = {r["id"]: (job_state(r), r) for r in rows}
             changed: dict[UUID, JobState] = await fold_all(states, fresh, conn)
             if changed:
                 await self._write_states(conn, changed)
             return len(fresh)
+
+    @staticmethod
+    async def lock_jobs(conn: Conn, job_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+        """Lock the jobs, their pipeline roots and batch parents (and a root's parent): a
+        job's move changes those too. One statement locking in id order, so concurrent
+        folds of related jobs queue behind each other instead of deadlocking."""
+        return list(
+            await conn.fetch(
+                f"""WITH direct AS (SELECT id, parent_id, pipeline_root FROM jobs
+                                    WHERE id = ANY($1::uuid[])),
+                         roots AS (SELECT j.id, j.parent_id FROM jobs j
+                                   JOIN direct d ON j.id = d.pipeline_root),
+                         related AS (SELECT id FROM direct
+                                     UNION SELECT parent_id FROM direct
+                                     UNION SELECT id FROM roots
+                                     UNION SELECT parent_id FROM roots)
+                    SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT id FROM related)
+                    ORDER BY id FOR UPDATE""",
+                list(job_ids),
+            )
+        )
+
+    @staticmethod
+    async def children_of(conn: Conn, parent_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+        return list(
+            await conn.fetch(
+                """SELECT id, parent_id, status, progress FROM jobs
+                   WHERE parent_id = ANY($1::uuid[])""",
+                list(parent_ids),
+            )
+        )
+
+    async def live_descendants(self, job_id: UUID) -> list[asyncpg.Record]:
+        """Jobs still to finish under `job_id`: a batch's children, a pipeline's later
+        steps, and the steps of a batch child's pipeline."""
+        return list(
+            await self.pool.fetch(
+                """WITH RECURSIVE d(id) AS (
+                       SELECT id FROM jobs WHERE (parent_id = $1 OR pipeline_root = $1)
+                                             AND id <> $1
+                       UNION
+                       SELECT j.id FROM jobs j JOIN d
+                         ON (j.parent_id = d.id OR j.pipeline_root = d.id) AND j.id <> d.id)
+                   SELECT jobs.id, jobs.attempt FROM jobs JOIN d USING (id)
+                   WHERE jobs.status IN ('pending', 'processing')""",
+                job_id,
+            )
+        )
 
     @staticmethod
     async def _write_states(conn: Conn, changed: dict[UUID, JobState]) -> None:
@@ -428,12 +508,15 @@ class Repository:
                    started_at = u.started_at, finished_at = u.finished_at, result = u.result,
                    error_code = u.error_code, error_message = u.error_message,
                    language = u.language, output_file_ids = u.outputs::uuid[],
-                   ttl_deadline = u.ttl_deadline, steps = u.steps::jsonb, updated_at = now()
+                   ttl_deadline = u.ttl_deadline, steps = u.steps::jsonb,
+                   cache_model = u.model, updated_at = now()
                FROM (SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::float8[],
                         $5::timestamptz[], $6::timestamptz[], $7::jsonb[], $8::text[],
-                        $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[])
+                        $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[],
+                        $14::text[])
                      AS t(id, status, attempt, progress, started_at, finished_at, result,
-                          error_code, error_message, language, outputs, ttl_deadline, steps)) AS u
+                          error_code, error_message, language, outputs, ttl_deadline, steps,
+                          model)) AS u
                WHERE j.id = u.id""",
             ids,
             [x.status.value for x in s],
@@ -449,6 +532,7 @@ class Repository:
             [x.ttl_deadline for x in s],
             # As JSON text: a list inside a jsonb[] would be read as a nested array.
             [json.dumps(x.steps) if x.steps is not None else None for x in s],
+            [x.model for x in s],
         )
 
     # --- outbox --------------------------------------------------------------------
@@ -485,3 +569,194 @@ class Repository:
             await self.pool.execute(
                 "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", list(ids)
             )
+
+    # --- retention -------------------------------------------------------------------
+
+    async def due_expirations(self, limit: int) -> list[asyncpg.Record]:
+        """Finished jobs whose retention has run out (oldest first)."""
+        return list(
+            await self.pool.fetch(
+                """SELECT id, owner, attempt, file_id, file_ids FROM jobs
+                   WHERE ttl_deadline <= now()
+                     AND status IN ('completed', 'failed', 'cancelled')
+                   ORDER BY ttl_deadline LIMIT $1""",
+                limit,
+            )
+        )
+
+    async def output_keys(self, job_id: UUID) -> list[tuple[UUID, str]]:
+        rows = await self.pool.fetch(
+            "SELECT id, object_key FROM files WHERE job_id = $1 AND deleted_at IS NULL", job_id
+        )
+        return [(r["id"], r["object_key"]) for r in rows]
+
+    async def orphaned_uploads(self, file_ids: Sequence[UUID]) -> list[tuple[UUID, str]]:
+        """Of these uploads, those no live job still needs (every job using one expired)."""
+        rows = await self.pool.fetch(
+            """SELECT f.id, f.object_key FROM files f
+               WHERE f.id = ANY($1::uuid[]) AND f.job_id IS NULL AND f.deleted_at IS NULL
+                 AND NOT EXISTS (
+                     SELECT 1 FROM jobs j
+                     WHERE (j.file_id = f.id OR f.id = ANY(j.file_ids))
+                       AND j.status <> 'expired')""",
+            list(file_ids),
+        )
+        return [(r["id"], r["object_key"]) for r in rows]
+
+    async def stale_uploads(self, max_age_hours: float, limit: int) -> list[tuple[UUID, str]]:
+        """Uploads never used by any job, older than the retention for unused files."""
+        rows = await self.pool.fetch(
+            """SELECT f.id, f.object_key FROM files f
+               WHERE f.job_id IS NULL AND f.deleted_at IS NULL
+                 AND f.created_at <= now() - make_interval(secs => $1)
+                 AND NOT EXISTS (SELECT 1 FROM jobs j
+                                 WHERE j.file_id = f.id OR f.id = ANY(j.file_ids))
+               ORDER BY f.created_at LIMIT $2""",
+            max_age_hours * 3600,
+            limit,
+        )
+        return [(r["id"], r["object_key"]) for r in rows]
+
+    async def mark_files_deleted(self, file_ids: Sequence[UUID]) -> None:
+        if file_ids:
+            await self.pool.execute(
+                "UPDATE files SET deleted_at = now() WHERE id = ANY($1::uuid[])", list(file_ids)
+            )
+
+    # --- webhooks --------------------------------------------------------------------
+
+    @staticmethod
+    async def enqueue_webhooks(conn: Conn, deliveries: Sequence[tuple[UUID, str, bytes]]) -> None:
+        """(job_id, url, body) rows; a job has one webhook, so a repeat changes nothing."""
+        if deliveries:
+            await conn.execute(
+                """INSERT INTO webhook_deliveries (job_id, url, payload)
+                   SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])
+                   ON CONFLICT (job_id) DO NOTHING""",
+                [d[0] for d in deliveries],
+                [d[1] for d in deliveries],
+                [d[2] for d in deliveries],
+            )
+
+    async def claim_webhooks(self, limit: int, lease_s: float) -> list[asyncpg.Record]:
+        """Take due deliveries for `lease_s` (another replica skips them meanwhile)."""
+        return list(
+            await self.pool.fetch(
+                """UPDATE webhook_deliveries
+                   SET next_attempt_at = now() + make_interval(secs => $2)
+                   WHERE id IN (SELECT id FROM webhook_deliveries
+                                WHERE status = 'pending' AND next_attempt_at <= now()
+                                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+                   RETURNING id, job_id, url, payload, attempts""",
+                limit,
+                lease_s,
+            )
+        )
+
+    async def record_webhook_attempt(
+        self,
+        delivery_id: int,
+        attempt: int,
+        status_code: int | None,
+        error: str | None,
+        duration_ms: float,
+        outcome: str,
+        retry_in_s: float | None,
+    ) -> None:
+        """Store one attempt; `outcome` is the delivery's new status."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """INSERT INTO webhook_attempts
+                       (delivery_id, attempt, status_code, error, duration_ms)
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+                delivery_id,
+                attempt,
+                status_code,
+                error,
+                duration_ms,
+            )
+            await conn.execute(
+                """UPDATE webhook_deliveries SET attempts = $2, status = $3,
+                       next_attempt_at = now() + make_interval(secs => coalesce($4, 0)),
+                       finished_at = CASE WHEN $3 <> 'pending' THEN now() END
+                   WHERE id = $1""",
+                delivery_id,
+                attempt,
+                outcome,
+                retry_in_s,
+            )
+
+    async def webhooks_of(self, job_id: UUID) -> list[WebhookDelivery]:
+        rows = await self.pool.fetch(
+            """SELECT d.id, d.url, d.status, d.next_attempt_at, d.created_at, d.finished_at,
+                      coalesce(json_agg(json_build_object(
+                          'attempt', a.attempt, 'at', a.at, 'status_code', a.status_code,
+                          'error', a.error, 'duration_ms', a.duration_ms)
+                        ORDER BY a.attempt) FILTER (WHERE a.attempt IS NOT NULL), '[]')
+                        AS attempts
+               FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id
+               WHERE d.job_id = $1 GROUP BY d.id""",
+            job_id,
+        )
+        return [
+            WebhookDelivery(
+                url=r["url"],
+                status=r["status"],
+                attempts=[WebhookAttempt.model_validate(a) for a in r["attempts"]],
+                next_attempt_at=r["next_attempt_at"] if r["status"] == "pending" else None,
+                created_at=r["created_at"],
+                finished_at=r["finished_at"],
+            )
+            for r in rows
+        ]
+
+    # --- result cache ----------------------------------------------------------------
+
+    async def find_cached(
+        self, owner: str, cache_key: str, model: str, min_life_s: float
+    ) -> asyncpg.Record | None:
+        """The newest completed job with this key and model that is not about to expire."""
+        return await self.pool.fetchrow(
+            f"""SELECT {JOB_COLUMNS} FROM jobs
+                WHERE owner = $1 AND cache_key = $2 AND cache_model = $3
+                  AND status = 'completed'
+                  AND (ttl_deadline IS NULL
+                       OR ttl_deadline > now() + make_interval(secs => $4))
+                ORDER BY finished_at DESC LIMIT 1""",
+            owner,
+            cache_key,
+            model,
+            min_life_s,
+        )
+
+    async def output_files(self, file_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+        return list(
+            await self.pool.fetch(
+                """SELECT * FROM files WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL""",
+                list(file_ids),
+            )
+        )
+
+    async def stuck_cache_hits(self, older_than_s: float) -> list[asyncpg.Record]:
+        """Cache hits not served yet (a ledger stopped in between): served again."""
+        return list(
+            await self.pool.fetch(
+                f"""SELECT {JOB_COLUMNS} FROM jobs
+                    WHERE status = 'pending' AND cached_from IS NOT NULL
+                      AND created_at <= now() - make_interval(secs => $1)
+                    LIMIT 100""",
+                older_than_s,
+            )
+        )
+
+    async def clear_cached_from(self, job_id: UUID, conn: Conn) -> None:
+        await conn.execute("UPDATE jobs SET cached_from = NULL WHERE id = $1", job_id)
+
+    async def files_by_id(self, file_ids: Sequence[UUID], owner: str) -> dict[UUID, asyncpg.Record]:
+        rows = await self.pool.fetch(
+            """SELECT id, object_key, filename, sha256 FROM files
+               WHERE id = ANY($1::uuid[]) AND owner = $2 AND deleted_at IS NULL""",
+            list(file_ids),
+            owner,
+        )
+        return {r["id"]: r for r in rows}

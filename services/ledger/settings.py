@@ -20,4 +20,28 @@ class LedgerSettings(ServiceSettings):
     events_batch_size: int = Field(
         default=500, ge=1, le=1000, description="Events folded per transaction at most."
     )
+    janitor_interval_s: float = Field(
+        default=60.0, gt=0, description="How often retention and stuck cache hits are checked."
+    )
+    upload_retention_hours: float = Field(
+        default=24.0, gt=0, description="Uploads no job used are deleted after this."
+    )
+    retrieval_grace_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="delete_after_retrieval: time left to download after the first read.",
+    )
+    max_batch_files: int = Field(default=1000, ge=1)
+    cache_min_life_s: float = Field(
+        default=60.0, ge=0, description="A cached job expiring sooner than this is not reused."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of webhook signatures; unset: no webhooks."
+    )
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow callback URLs on private/loopback addresses."
+    )
+    webhook_max_attempts: int = Field(default=10, ge=1, le=50)
+    webhook_backoff_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles.")
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
     health_port: int = 8081

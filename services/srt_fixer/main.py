@@ -42,6 +42,8 @@ async def run(settings: SrtFixerSettings) -> None:
         policy,
         slots=settings.max_concurrent_jobs,  # I/O-bound: several jobs, LLM calls bounded
         ack_wait_s=settings.ack_wait_s,
+        identity=settings.llm_model,  # the default; a job's own `model` option names itself
+        store=store,
     )
 
 

@@ -73,6 +73,8 @@ async def run(settings: TranscriberSettings) -> None:
         slots=settings.max_concurrent_jobs,
         ack_wait_s=settings.ack_wait_s,
         extra_ready=model_ready,
+        identity=engine.name,
+        store=store,
     )
 
 

@@ -53,7 +53,7 @@ class RecordingLedger:
         self.calls.append(("list", req))
         return JobListResponse(items=[])
 
-    register_file = get_file = cancel = delete_file = list_jobs
+    register_file = get_file = cancel = delete_file = webhooks_of = list_jobs
 
 
 def make() -> tuple[NatsBroker, RecordingLedger]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -26,7 +27,15 @@ from contracts import (
 from ..errors import ApiError
 from ..metrics import JOBS_SUBMITTED
 from ..state import Owner, Res, Resources
-from ..views import JobCreate, JobList, JobOut, job_out, job_response
+from ..views import (
+    JobCreate,
+    JobList,
+    JobOut,
+    JobSettings,
+    WebhookList,
+    job_out,
+    job_response,
+)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 TERMINAL_KINDS = {"completed", "failed", "cancelled", "expired"}
@@ -77,22 +86,51 @@ async def create_job(
         job_id=uuid4(),
         type=job_type,
         file_id=body.file_id,
-        options=body.options,
-        then=body.then,
-        callback_url=body.callback_url,
-        retention_hours=body.retention_hours,
-        delete_after_retrieval=body.delete_after_retrieval,
         owner=owner,
         idempotency_key=idempotency_key,
+        **submission_settings(body),
     )
     return job_response(await submit_job(res, submit), 202)
 
 
+def submission_settings(body: JobSettings) -> dict[str, Any]:
+    """The SubmitJob fields every kind of submission shares."""
+    return {
+        "options": body.options,
+        "then": body.then,
+        "callback_url": body.callback_url,
+        "retention_hours": body.retention_hours,
+        "delete_after_retrieval": body.delete_after_retrieval,
+        "cache": body.cache,
+    }
+
+
+async def find_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
+    """The job as it stands (no retrieval recorded)."""
+    reply = await res.ledger.get_job(job_id, owner)
+    if reply.error or reply.job is None:
+        raise ApiError(404, ErrorCode.JOB_NOT_FOUND, f"job {job_id} not found")
+    return reply.job
+
+
 async def fetch_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
+    """The job for a client reading its result: the read is recorded (retention), and a
+    job whose retention ran out answers 410."""
     reply = await res.ledger.get_job(job_id, owner, mark_retrieved=True)
     if reply.error or reply.job is None:
         raise ApiError(404, ErrorCode.JOB_NOT_FOUND, f"job {job_id} not found")
     return await with_download_url(res, reply.job, owner)
+
+
+def not_expired(job: JobRecord) -> JobRecord:
+    if job.status is JobStatus.EXPIRED:
+        raise ApiError(
+            410,
+            ErrorCode.EXPIRED,
+            f"job {job.id} expired at {job.ttl_deadline}: its media and result were deleted "
+            "(its events remain at /v1/jobs/{id}/events)",
+        )
+    return job
 
 
 async def with_download_url(res: Resources, job: JobRecord, owner: str) -> JobRecord:
@@ -117,8 +155,9 @@ async def wait_for_job(res: Resources, job_id: UUID, owner: str, wait_s: float) 
     sub = await res.nc.subscribe(subjects.events_subject(job_id))
     try:
         job = await fetch_job(res, job_id, owner)
-        if not job.status.is_terminal and await _last_event_is_terminal(res, job_id):
-            return await _until_folded(res, job_id, owner, job)
+        last = await _last_event_kind(res, job_id)
+        if not job.status.is_terminal and last in TERMINAL_KINDS:
+            job = await settled(res, job_id, owner, job, fetch_job)
         deadline = time.monotonic() + wait_s
         while not job.status.is_terminal:
             remaining = deadline - time.monotonic()
@@ -129,30 +168,45 @@ async def wait_for_job(res: Resources, job_id: UUID, owner: str, wait_s: float) 
             except TimeoutError:
                 break
             if _kind(msg.data) in TERMINAL_KINDS:
-                job = await _until_folded(res, job_id, owner, job)
+                job = await settled(res, job_id, owner, job, fetch_job)
         return job
     finally:
         await sub.unsubscribe()
 
 
-async def _until_folded(res: Resources, job_id: UUID, owner: str, job: JobRecord) -> JobRecord:
-    """The ledger folds a terminal event a moment after it is published."""
-    for _ in range(250):
-        job = await fetch_job(res, job_id, owner)
-        if job.status.is_terminal:
+async def settled(
+    res: Resources,
+    job_id: UUID,
+    owner: str,
+    before: JobRecord,
+    read: Callable[[Resources, UUID, str], Awaitable[JobRecord]],
+    timeout_s: float = 5.0,
+) -> JobRecord:
+    """The job once the ledger has folded a terminal-looking event it was just sent.
+
+    The ledger folds an event a moment after it is published. Not every such event
+    ends the job: a pipeline's first step completing on the top-level job starts the
+    next step (the job stays `processing`, its first step turns `completed`).
+    """
+    deadline = time.monotonic() + timeout_s
+    job = before
+    while time.monotonic() < deadline:
+        job = await read(res, job_id, owner)
+        first_step_done = job.steps is not None and job.steps[0].status is JobStatus.COMPLETED
+        if job.status.is_terminal or (first_step_done and job != before):
             break
         await asyncio.sleep(0.02)
     return job
 
 
-async def _last_event_is_terminal(res: Resources, job_id: UUID) -> bool:
+async def _last_event_kind(res: Resources, job_id: UUID) -> str | None:
     try:
         last = await res.nc.jetstream().get_last_msg(
             streams.EVENTS_STREAM, subjects.events_subject(job_id)
         )
     except Exception:  # none yet, or JetStream unavailable: the subscription still works
-        return False
-    return _kind(last.data or b"") in TERMINAL_KINDS
+        return None
+    return _kind(last.data or b"")
 
 
 def _kind(data: bytes) -> str | None:
@@ -176,7 +230,7 @@ async def get_job(
         job = await wait_for_job(res, job_id, owner, min(wait, res.settings.max_wait_s))
     else:
         job = await fetch_job(res, job_id, owner)
-    return job_response(job)
+    return job_response(not_expired(job))
 
 
 @router.get("", response_model=JobList)
@@ -197,6 +251,15 @@ async def list_jobs(
     if reply.error:
         raise ApiError.from_info(reply.error)
     return JobList(items=[job_out(j) for j in reply.items], next_cursor=reply.next_cursor)
+
+
+@router.get("/{job_id}/webhooks", response_model=WebhookList)
+async def job_webhooks(job_id: UUID, res: Res, owner: Owner) -> WebhookList:
+    """The job's webhook delivery: status and every attempt (time, HTTP status, error)."""
+    reply = await res.ledger.webhooks(job_id, owner)
+    if reply.error:
+        raise ApiError.from_info(reply.error)
+    return WebhookList(items=reply.items)
 
 
 @router.post("/{job_id}/cancel", status_code=202, response_model=JobOut)

@@ -19,7 +19,7 @@ from ..errors import ApiError
 from ..state import Owner, Res
 from ..views import TranscribeAccepted, TranscribeStatus
 from .files import store_upload
-from .jobs import fetch_job, submit_job, validate_options, wait_for_job
+from .jobs import fetch_job, not_expired, submit_job, validate_options, wait_for_job
 
 router = APIRouter(tags=["seed aliases"])
 
@@ -70,6 +70,7 @@ async def transcribe_status(
         job = await wait_for_job(res, job_id, owner, min(wait, res.settings.max_wait_s))
     else:
         job = await fetch_job(res, job_id, owner)
+    job = not_expired(job)
     return TranscribeStatus(
         job_id=job.id, status=job.status, language=job.language, result=job.result, error=job.error
     )
