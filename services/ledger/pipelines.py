@@ -53,7 +53,8 @@ def mark_step(
     steps: list[dict[str, Any]], index: int, status: str, job_id: UUID | None = None
 ) -> list[dict[str, Any]]:
     out = [dict(s) for s in steps]
-    out[index]["status"] = status
+    if out[index]["status"] != JobStatus.COMPLETED.value:  # a finished step stays so
+        out[index]["status"] = status
     if job_id is not None:
         out[index]["job_id"] = str(job_id)
     return out

@@ -342,7 +342,7 @@ def test_events_stream_history_then_live_and_resume_with_last_event_id(
     api: Api, speech_mp3: Path
 ) -> None:
     job = api.submit(api.upload(speech_mp3)["id"], options={"beam_size": 2}, cache=False)
-    url = f"{api.http.base_url}v1/jobs/{job['id']}/events"
+    url = f"{api.http.base_url}/v1/jobs/{job['id']}/events"
     with httpx.stream("GET", url, timeout=120) as first:
         assert first.status_code == 200
         assert first.headers["content-type"].startswith("text/event-stream")
@@ -370,7 +370,7 @@ def test_events_of_an_unknown_job_are_404(api: Api) -> None:
 def test_events_of_a_batch_end_with_its_result(api: Api, phrases: list[Path]) -> None:
     ids = [api.upload(p)["id"] for p in phrases[:2]]
     batch = api.http.post("/v1/batches", json={"type": "transcribe", "file_ids": ids}).json()
-    with httpx.stream("GET", f"{api.http.base_url}v1/jobs/{batch['id']}/events", timeout=180) as r:
+    with httpx.stream("GET", f"{api.http.base_url}/v1/jobs/{batch['id']}/events", timeout=180) as r:
         frames = read_sse(r)
     assert frames[-1]["event"] == "completed"
     assert frames[-1]["data"]["result"]["total"] == 2
