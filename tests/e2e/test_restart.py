@@ -35,7 +35,8 @@ def test_a_job_submitted_while_the_transcriber_is_down_runs_once_it_is_back(
     api: Api, stack: Stack, speech_mp3: Path
 ) -> None:
     stack["transcriber"].stop()
-    job = api.submit(api.upload(speech_mp3)["id"], options={"beam_size": 1})
+    # cache=False: the same file and options completed above, and must run again here.
+    job = api.submit(api.upload(speech_mp3)["id"], options={"beam_size": 1}, cache=False)
     time.sleep(2)
     assert api.get(job["id"])["status"] == "pending"
     stack["transcriber"].start()

@@ -48,7 +48,8 @@ def stack_env(llm: FakeLlm) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def api(stack: Stack) -> Api:
-    return Api(stack.gateway_url)
+    # These tests script the LLM differently for the same SRT: every job must reach it.
+    return Api(stack.gateway_url, cache=False)
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,10 @@ import httpx
 
 
 class Api:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, **job_defaults: Any) -> None:
+        """`job_defaults` go into every `submit` (e.g. cache=False)."""
         self.http = httpx.Client(base_url=base_url, timeout=120)
+        self.job_defaults = job_defaults
 
     def upload(self, path: Path, content_type: str | None = None) -> dict[str, Any]:
         with path.open("rb") as fh:
@@ -26,9 +28,8 @@ class Api:
         options: dict[str, Any] | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        r = self.http.post(
-            "/v1/jobs", json={"type": type, "file_id": file_id, "options": options or {}, **extra}
-        )
+        body = {"type": type, "file_id": file_id, "options": options or {}}
+        r = self.http.post("/v1/jobs", json={**body, **self.job_defaults, **extra})
         assert r.status_code == 202, r.text
         return r.json()  # type: ignore[no-any-return]
 

@@ -1,0 +1,100 @@
+"""The shared worker loop on a real NATS JetStream: transient errors are redelivered
+with backoff until `max_deliver`, then the job fails naming the attempts and the last
+error; permanent errors fail at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from nats.aio.client import Client
+
+from contracts import JobType, RunJob, parse_event, subjects
+from services.common.errors import StorageUnavailable, UnreadableMedia
+from services.common.settings import ServiceSettings
+from services.common.worker import JobContext, Outcome, WorkerPolicy
+from services.common.worker_app import run_worker
+
+ATTEMPTS: list[int] = []
+
+
+async def storage_down(ctx: JobContext) -> Outcome:
+    ATTEMPTS.append(ctx.attempt)
+    raise StorageUnavailable("storage unreachable: ConnectionRefusedError")
+
+
+async def not_media(ctx: JobContext) -> Outcome:
+    ATTEMPTS.append(ctx.attempt)
+    raise UnreadableMedia("cannot decode media: invalid data")
+
+
+@contextlib.asynccontextmanager
+async def worker(nats_url: str, execute: object) -> AsyncIterator[None]:
+    ATTEMPTS.clear()
+    settings = ServiceSettings(nats_url=nats_url, health_port=0)
+    task = asyncio.create_task(
+        run_worker(
+            "test-worker",
+            settings,
+            {JobType.CONVERT: execute},  # type: ignore[dict-item]
+            WorkerPolicy(max_deliver=3, heartbeat_s=1.0, backoff_s=(0.2, 0.4)),
+            slots=1,
+            ack_wait_s=5.0,
+        )
+    )
+    await asyncio.sleep(1.0)  # consumer created
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def run_one(nc: Client) -> list[dict[str, object]]:
+    job_id = uuid.uuid4()
+    sub = await nc.subscribe(subjects.events_subject(job_id))
+    run = RunJob(job_id=job_id, type=JobType.CONVERT, file_id=uuid.uuid4(), input_key="files/x")
+    await nc.jetstream().publish(
+        subjects.run_subject(JobType.CONVERT), run.model_dump_json().encode()
+    )
+    events = []
+    async with asyncio.timeout(20):
+        while True:
+            event = parse_event((await sub.next_msg(timeout=20)).data)
+            events.append(event.model_dump(mode="json"))
+            if event.kind == "failed":
+                return events
+
+
+async def test_a_transient_error_is_retried_then_fails_with_attempts_and_last_error(
+    nc: Client, nats_url: str
+) -> None:
+    async with worker(nats_url, storage_down):
+        events = await run_one(nc)
+    assert ATTEMPTS == [1, 2, 3]
+    requeued = [e for e in events if e["kind"] == "requeued"]
+    assert [e["attempt"] for e in requeued] == [2, 3]
+    assert all(e["error"]["code"] == "storage_unavailable" for e in requeued)  # type: ignore[index]
+    failed = events[-1]
+    assert failed["attempt"] == 3
+    assert failed["error"]["code"] == "retries_exhausted"  # type: ignore[index]
+    message = failed["error"]["message"]  # type: ignore[index]
+    assert "3 attempts" in message and "storage unreachable" in message
+
+
+async def test_a_permanent_error_is_never_retried(nc: Client, nats_url: str) -> None:
+    async with worker(nats_url, not_media):
+        events = await run_one(nc)
+        await asyncio.sleep(1.0)  # nothing comes back
+    assert ATTEMPTS == [1]
+    assert [e["kind"] for e in events] == ["started", "failed"]
+    assert events[-1]["error"]["code"] == "unreadable_media"  # type: ignore[index]
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_attempts() -> None:
+    ATTEMPTS.clear()
