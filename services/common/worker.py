@@ -155,10 +155,25 @@ class JobContext:
                 )
             )
 
-    async def flush(self) -> None:
-        if self._progress_task is not None:
-            with contextlib.suppress(Exception):
+    async def complete_progress(self) -> None:
+        """Publish progress 1.0 at once (no throttle), so whoever follows the job's events
+        sees it reach the end just before `completed`."""
+        if self._progress_task is not None and not self._progress_task.done():
+            self._progress_task.cancel()
+            with contextlib.suppress(BaseException):
                 await self._progress_task
+        if self._sent >= 1.0:
+            return
+        self._sent = 1.0
+        with contextlib.suppress(Exception):
+            await self._publisher.publish(
+                JobProgressed(
+                    job_id=self.run.job_id,
+                    attempt=self.attempt,
+                    progress=1.0,
+                    correlation_id=self.run.correlation_id,
+                )
+            )
 
 
 Execute = Callable[[JobContext], Awaitable[Outcome]]
@@ -237,7 +252,7 @@ class JobRunner:
             outcome = await self._execute(ctx)
             if ctx.cancelled():  # finished just as it was cancelled: keep nothing
                 raise JobCancelledError
-            await ctx.flush()
+            await ctx.complete_progress()
             await self._publish(
                 JobCompleted(
                     job_id=run.job_id,

@@ -49,7 +49,8 @@ def decode(path: Path) -> np.ndarray:
     try:
         audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
     except av.error.FFmpegError as exc:
-        raise UnreadableMedia(f"cannot decode media: {exc}") from exc
+        # strerror only: the exception's text also names our temp file
+        raise UnreadableMedia(f"cannot decode media: {exc.strerror or type(exc).__name__}") from exc
     except (IndexError, StopIteration) as exc:
         raise UnsupportedMedia("the file has no audio stream") from exc
     except (ValueError, OSError) as exc:

@@ -350,7 +350,7 @@ def test_events_stream_history_then_live_and_resume_with_last_event_id(
     kinds = [f["event"] for f in frames]
     assert kinds[0] == "queued" and kinds[1] == "started" and kinds[-1] == "completed"
     progress = [f["data"]["progress"] for f in frames if f["event"] == "progressed"]
-    assert progress and progress == sorted(progress) and progress[-1] <= 1.0
+    assert progress and progress == sorted(progress) and progress[-1] == 1.0
     assert frames[-1]["data"]["result"]["text"]
     ids = [int(f["id"]) for f in frames]
     assert ids == sorted(ids)

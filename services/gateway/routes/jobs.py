@@ -128,7 +128,7 @@ def not_expired(job: JobRecord) -> JobRecord:
             410,
             ErrorCode.EXPIRED,
             f"job {job.id} expired at {job.ttl_deadline}: its media and result were deleted "
-            "(its events remain at /v1/jobs/{id}/events)",
+            f"(its events remain at /v1/jobs/{job.id}/events)",
         )
     return job
 
