@@ -17,11 +17,11 @@ from .compat import patch_faststream_timeouts
 from .settings import NatsSettings
 
 
-def make_broker(settings: NatsSettings, name: str) -> NatsBroker:
+def make_broker(settings: NatsSettings, name: str, graceful_timeout: float = 30.0) -> NatsBroker:
     patch_faststream_timeouts()
     return NatsBroker(
         name=name,
-        graceful_timeout=30.0,
+        graceful_timeout=graceful_timeout,
         # FastStream's own lines (per-message access logs, task supervision) only on debug.
         logger=_faststream_logger(),
         max_reconnect_attempts=-1,

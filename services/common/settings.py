@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from .worker import WorkerPolicy
 
 
 class NatsSettings(BaseSettings):
@@ -52,3 +57,29 @@ class ServiceSettings(NatsSettings, S3Settings):
     )
     health_host: str = "0.0.0.0"
     health_port: int = Field(default=0, ge=0, le=65535, description="0 disables the port.")
+
+
+class WorkerSettings(ServiceSettings):
+    """What every worker pool shares: redelivery, heartbeats, attempts, shutdown."""
+
+    ack_wait_s: float = Field(
+        default=60.0, gt=1, description="A dead worker's job is redelivered after this."
+    )
+    heartbeat_s: float = Field(default=10.0, gt=0, description="in_progress while working.")
+    max_deliver: int = Field(default=5, ge=1, description="Attempts before retries_exhausted.")
+    progress_min_interval_s: float = Field(default=0.25, ge=0)
+    shutdown_grace_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="On SIGTERM, time for the jobs in hand to finish before they are handed "
+        "back to another replica.",
+    )
+
+    def policy(self) -> WorkerPolicy:
+        from .worker import WorkerPolicy
+
+        return WorkerPolicy(
+            max_deliver=self.max_deliver,
+            heartbeat_s=self.heartbeat_s,
+            progress_min_interval_s=self.progress_min_interval_s,
+        )

@@ -93,9 +93,15 @@ class JobContext:
         self._sent = -1.0
         self._last_sent_at = 0.0
         self._progress_task: asyncio.Task[None] | None = None
+        self.handed_back = False
 
     # Cancellation ------------------------------------------------------------------------
     def cancel(self) -> None:
+        self._cancel.set()
+
+    def hand_back(self) -> None:
+        """Stop the job to give it to another replica (shutdown), not because of a client."""
+        self.handed_back = True
         self._cancel.set()
 
     def cancelled(self) -> bool:
@@ -209,6 +215,13 @@ class JobRunner:
         self._on_outcome = on_outcome or (lambda _o, _s: None)
         self._identity = identity
         self._discard = discard
+        self._running: set[JobContext] = set()
+
+    def hand_back_all(self) -> int:
+        """Shutdown: stop every job in hand; each goes back to the stream (nak)."""
+        for ctx in self._running:
+            ctx.hand_back()
+        return len(self._running)
 
     async def handle(self, msg: NatsMessage) -> None:
         raw = msg.raw_message
@@ -239,6 +252,7 @@ class JobRunner:
 
         watch = await self._nc.subscribe(subjects.events_subject(run.job_id), cb=on_event)
         heartbeat = asyncio.create_task(self._heartbeat(msg))
+        self._running.add(ctx)
         try:
             await self._publish(
                 JobStarted(
@@ -265,12 +279,12 @@ class JobRunner:
                 )
             )
         except JobCancelledError:
+            await self._discard_outputs(run, bound)
+            if ctx.handed_back:
+                await self._hand_back(msg, run, attempt, bound)
+                self._on_outcome("handed_back", time.monotonic() - started)
+                return
             bound.info("job cancelled while running")
-            if self._discard is not None:
-                try:
-                    await self._discard(run.job_id)
-                except Exception as exc:  # retention removes it later in any case
-                    bound.warning("partial outputs not removed", error=str(exc))
             self._on_outcome("cancelled", time.monotonic() - started)
             await msg.ack()
         except PermanentError as exc:
@@ -286,9 +300,33 @@ class JobRunner:
             self._on_outcome("completed", time.monotonic() - started)
             await msg.ack()
         finally:
+            self._running.discard(ctx)
             heartbeat.cancel()
             with contextlib.suppress(Exception):
                 await watch.unsubscribe()
+
+    async def _discard_outputs(self, run: RunJob, bound: Any) -> None:
+        if self._discard is not None:
+            try:
+                await self._discard(run.job_id)
+            except Exception as exc:  # retention removes it later in any case
+                bound.warning("partial outputs not removed", error=str(exc))
+
+    async def _hand_back(self, msg: NatsMessage, run: RunJob, attempt: int, bound: Any) -> None:
+        bound.info("job handed back at shutdown")
+        with contextlib.suppress(Exception):
+            await self._publish(
+                JobRequeued(
+                    job_id=run.job_id,
+                    attempt=attempt + 1,
+                    error=ErrorInfo(
+                        code=ErrorCode.UNAVAILABLE,
+                        message=f"worker {WORKER_ID} shut down; the job runs again",
+                    ),
+                    correlation_id=run.correlation_id,
+                )
+            )
+        await msg.nack(delay=0)
 
     async def _publish(self, event: Any) -> None:
         await self._publisher.publish(event)

@@ -7,6 +7,7 @@ manual acks and one fetch per free slot.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from uuid import UUID
 
@@ -37,11 +38,18 @@ async def run_worker(
     extra_ready: Callable[[], Awaitable[dict[str, bool]]] | None = None,
     identity: str | None = None,
     store: ObjectStore | None = None,
+    shutdown_grace_s: float = 30.0,
 ) -> None:
     """`identity`: what produces the results (model, tool version), announced in the
     workers KV bucket for the ledger's result cache. `store`: partial outputs of a
-    cancelled job are deleted from it."""
-    broker = make_broker(settings, name)
+    cancelled job are deleted from it.
+
+    On SIGTERM/SIGINT the worker stops pulling, lets the jobs in hand finish for
+    `shutdown_grace_s`, then stops them and hands them back (nak: another replica takes
+    them at once), and returns."""
+    # FastStream waits for running handlers when it stops; our own timer hands jobs back
+    # before that wait would give up.
+    broker = make_broker(settings, name, graceful_timeout=shutdown_grace_s + 60.0)
     await wait_for("nats", broker.connect)
     js = broker.connection.jetstream()
     cfg = stream_settings(settings)
@@ -56,6 +64,7 @@ async def run_worker(
         if store is not None:
             await store.remove_prefix(output_key(job_id, ""))
 
+    runners: list[JobRunner] = []
     for job_type, execute in handlers.items():
         consumer = streams.worker_consumer(
             job_type, ack_wait_s=ack_wait_s, max_deliver=policy.max_deliver
@@ -76,6 +85,7 @@ async def run_worker(
             identity=identity,
             discard=discard,
         )
+        runners.append(runner)
 
         async def handle(
             msg: NatsMessage, runner: JobRunner = runner, t: str = job_type.value
@@ -111,7 +121,17 @@ async def run_worker(
     try:
         await wait_for_stop_signal()
     finally:
-        log.info(f"{name} stopping")
-        await broker.stop()
+        log.info(f"{name} stopping", grace_s=shutdown_grace_s)
+
+        async def hand_back_after_grace() -> None:
+            await asyncio.sleep(shutdown_grace_s)
+            handed = sum(r.hand_back_all() for r in runners)
+            if handed:
+                log.info("grace period over: handing jobs back", jobs=handed)
+
+        timer = asyncio.create_task(hand_back_after_grace())
+        await broker.stop()  # no new jobs; returns once the jobs in hand are done
+        timer.cancel()
         if settings.health_port:
             await health.stop()
+        log.info(f"{name} stopped")

@@ -8,7 +8,6 @@ from contracts import JobType
 from services.common.logging import configure_logging
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
-from services.common.worker import WorkerPolicy
 from services.common.worker_app import run_worker
 
 from .ffmpeg_runner import ffmpeg_version
@@ -22,11 +21,7 @@ async def run(settings: ConverterSettings) -> None:
     job = ConvertJob(
         store, settings.work_dir, settings.max_concurrent_jobs, settings.ffmpeg_threads
     )
-    policy = WorkerPolicy(
-        max_deliver=settings.max_deliver,
-        heartbeat_s=settings.heartbeat_s,
-        progress_min_interval_s=settings.progress_min_interval_s,
-    )
+    policy = settings.policy()
     await run_worker(
         "converter",
         settings,
@@ -36,6 +31,7 @@ async def run(settings: ConverterSettings) -> None:
         ack_wait_s=settings.ack_wait_s,
         identity=ffmpeg_version(),
         store=store,
+        shutdown_grace_s=settings.shutdown_grace_s,
     )
 
 

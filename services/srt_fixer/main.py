@@ -10,7 +10,6 @@ from contracts import JobType
 from services.common.logging import configure_logging
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
-from services.common.worker import WorkerPolicy
 from services.common.worker_app import run_worker
 
 from .jobs import SrtJobs
@@ -30,7 +29,7 @@ async def run(settings: SrtFixerSettings) -> None:
         settings.llm_backoff_s,
     )
     jobs = SrtJobs(llm, store, settings.llm_model)
-    policy = WorkerPolicy(max_deliver=settings.max_deliver, heartbeat_s=settings.heartbeat_s)
+    policy = settings.policy()
     await run_worker(
         "srt-fixer",
         settings,
@@ -44,6 +43,7 @@ async def run(settings: SrtFixerSettings) -> None:
         ack_wait_s=settings.ack_wait_s,
         identity=settings.llm_model,  # the default; a job's own `model` option names itself
         store=store,
+        shutdown_grace_s=settings.shutdown_grace_s,
     )
 
 

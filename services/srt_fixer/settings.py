@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from services.common.settings import ServiceSettings
+from services.common.settings import WorkerSettings
 
 
-class SrtFixerSettings(ServiceSettings):
+class SrtFixerSettings(WorkerSettings):
     llm_model: str = Field(default="openai/gpt-4o-mini", description="Any litellm model string.")
     llm_api_base: str | None = Field(
         default=None, description="An OpenAI-compatible server (vLLM, Ollama, llama.cpp)."
@@ -20,7 +20,5 @@ class SrtFixerSettings(ServiceSettings):
     llm_attempts: int = Field(default=3, ge=1, le=10, description="Per call, transient errors.")
     llm_backoff_s: float = Field(default=1.0, ge=0)
     max_concurrent_jobs: int = Field(default=8, ge=1, le=64)
-    ack_wait_s: float = Field(default=60.0, gt=1)
-    heartbeat_s: float = Field(default=10.0, gt=0)
     max_deliver: int = Field(default=3, ge=1)
     health_port: int = 8084

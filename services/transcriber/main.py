@@ -17,7 +17,6 @@ from contracts import JobType
 from services.common.logging import configure_logging, get_logger
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
-from services.common.worker import WorkerPolicy
 from services.common.worker_app import run_worker
 
 from .engine import WhisperEngine, choose_device
@@ -56,11 +55,7 @@ async def run(settings: TranscriberSettings) -> None:
     store = ObjectStore(settings)
     await wait_for("s3", store.ensure_bucket)
     jobs = TranscriberJobs(engine, store, settings.work_dir, settings.max_concurrent_jobs)
-    policy = WorkerPolicy(
-        max_deliver=settings.max_deliver,
-        heartbeat_s=settings.heartbeat_s,
-        progress_min_interval_s=settings.progress_min_interval_s,
-    )
+    policy = settings.policy()
 
     async def model_ready() -> dict[str, bool]:
         return {"model": True}
@@ -75,6 +70,7 @@ async def run(settings: TranscriberSettings) -> None:
         extra_ready=model_ready,
         identity=engine.name,
         store=store,
+        shutdown_grace_s=settings.shutdown_grace_s,
     )
 
 

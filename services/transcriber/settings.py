@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from services.common.settings import ServiceSettings
+from services.common.settings import WorkerSettings
 
 
 def default_cache_dir() -> Path:
@@ -17,7 +17,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "jetscribe" / "models"
 
 
-class TranscriberSettings(ServiceSettings):
+class TranscriberSettings(WorkerSettings):
     whisper_model: str = Field(
         default="base",
         description="'base' (the packaged model) or a CTranslate2 Whisper model directory.",
@@ -35,8 +35,4 @@ class TranscriberSettings(ServiceSettings):
     )
     model_cache_dir: Path = Field(default_factory=default_cache_dir)
     work_dir: Path | None = Field(default=None, description="Temp files (default: system temp).")
-    ack_wait_s: float = Field(default=60.0, gt=1)
-    heartbeat_s: float = Field(default=10.0, gt=0)
-    max_deliver: int = Field(default=5, ge=1)
-    progress_min_interval_s: float = Field(default=0.25, ge=0)
     health_port: int = 8082

@@ -30,11 +30,12 @@ class Service:
     log_path: Path
     health_url: str
     popen: subprocess.Popen[bytes] | None = None
+    module: str | None = None  # default: MODULES[name] (a second replica names its module)
 
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", MODULES[self.name]],
+            [sys.executable, "-m", self.module or MODULES[self.name]],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

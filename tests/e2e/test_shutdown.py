@@ -1,0 +1,138 @@
+"""Graceful shutdown of a worker with real processes: SIGTERM stops pulling, the job in
+hand finishes within the grace period or goes back to the stream for another replica,
+nothing half-done is published, and the process exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from services.devstack import infra
+from tests.support import media
+from tests.support.client import Api
+from tests.support.stack import Service, Stack
+
+LONG_TEXT = " ".join([media.SPEECH_TEXT] * 6)  # about three minutes of speech
+
+
+@pytest.fixture(scope="module")
+def stack_env() -> dict[str, str]:
+    # ACK_WAIT_S long on purpose: a job handed back must not wait for it to run again.
+    return {"SHUTDOWN_GRACE_S": "1", "ACK_WAIT_S": "120", "HEARTBEAT_S": "2"}
+
+
+@pytest.fixture(scope="module")
+def stack_names() -> tuple[str, ...]:
+    return ("ledger", "transcriber", "gateway")
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Api:
+    return Api(stack.gateway_url, cache=False)
+
+
+@pytest.fixture(scope="module")
+def long_speech(media_dir: Path) -> Path:
+    wav = media.speak(LONG_TEXT, media_dir / "three-minutes.wav")
+    return media.encode_audio(wav, media_dir / "three-minutes.mp3", "libmp3lame")
+
+
+def second_replica(stack: Stack, name: str) -> Service:
+    first = stack["transcriber"]
+    port = infra.free_port()
+    replica = replace(
+        first,
+        name=name,
+        env={**first.env, "HEALTH_PORT": str(port)},
+        log_path=first.log_path.with_name(f"{name}.log"),
+        health_url=f"http://127.0.0.1:{port}/readyz",
+        popen=None,
+        module="services.transcriber.main",
+    )
+    replica.start()
+    replica.wait_ready()
+    return replica
+
+
+def running_on(replicas: list[Service], job_id: str, timeout: float = 60) -> Service:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for r in replicas:
+            if f'"job_id": "{job_id}"' in r.log_path.read_text(errors="replace"):
+                return r
+        time.sleep(0.2)
+    raise AssertionError("no replica took the job")
+
+
+def started_events(database_url: str, job_id: str) -> list[tuple[str, int]]:
+    async def query() -> list[tuple[str, int]]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            rows = await conn.fetch(
+                "SELECT kind, attempt FROM job_events WHERE job_id = $1::uuid ORDER BY seq",
+                job_id,
+            )
+        finally:
+            await conn.close()
+        return [(r["kind"], r["attempt"]) for r in rows]
+
+    return asyncio.run(query())
+
+
+def test_sigterm_mid_job_hands_it_to_another_replica_and_exits_0(
+    api: Api, stack: Stack, long_speech: Path
+) -> None:
+    other = second_replica(stack, "transcriber-2")
+    try:
+        job = api.submit(api.upload(long_speech)["id"], options={"language": "en"})
+        replicas = [stack["transcriber"], other]
+        busy = running_on(replicas, job["id"])
+        idle = other if busy is stack["transcriber"] else stack["transcriber"]
+        time.sleep(1.0)  # well into the job
+
+        signalled = time.monotonic()
+        assert busy.stop(signal.SIGTERM, timeout=60) == 0, busy.tail()
+        exited_after = time.monotonic() - signalled
+        assert "job handed back at shutdown" in busy.tail(200)
+
+        done = api.wait(job["id"], 300)
+        assert done["status"] == "completed", done
+        assert done["attempt"] == 2 and len(done["output_file_ids"]) == 1
+        assert f'"job_id": "{job["id"]}"' in idle.log_path.read_text()
+        events = started_events(stack.database_url, job["id"])
+        assert [e for e in events if e[0] in ("started", "completed")] == [
+            ("started", 1),
+            ("started", 2),
+            ("completed", 2),
+        ]
+        assert ("requeued", 2) in events
+        # Picked up at once, not after ACK_WAIT_S (120 s).
+        assert exited_after < 60
+    finally:
+        other.stop()
+        if stack["transcriber"].popen and stack["transcriber"].popen.poll() is not None:
+            stack["transcriber"].start()
+            stack["transcriber"].wait_ready()
+
+
+def test_sigterm_lets_a_short_job_finish_within_the_grace_period(
+    api: Api, stack: Stack, speech_mp3: Path
+) -> None:
+    worker = stack["transcriber"]
+    worker.stop()
+    worker.env["SHUTDOWN_GRACE_S"] = "60"
+    worker.start()
+    worker.wait_ready()
+    job = api.submit(api.upload(speech_mp3)["id"], options={"beam_size": 1})
+    running_on([worker], job["id"])
+    assert worker.stop(signal.SIGTERM, timeout=90) == 0, worker.tail()
+    done = api.get(job["id"])
+    assert done["status"] == "completed" and done["attempt"] == 1, done
+    worker.start()
+    worker.wait_ready()
