@@ -144,6 +144,9 @@ def main() -> None:
             env["WEBHOOK_SECRET"] = dev_secret(root / "webhook-secret")
             print(f"{'webhooks':<12}| signed with the secret in {root / 'webhook-secret'}")
         env.setdefault("WEBHOOK_ALLOW_PRIVATE", os.environ.get("WEBHOOK_ALLOW_PRIVATE", "true"))
+        # Open mode for development unless keys are given (the gateway warns at start).
+        if not (os.environ.get("API_KEYS") or os.environ.get("API_KEYS_FILE")):
+            env.setdefault("AUTH_DISABLED", os.environ.get("AUTH_DISABLED", "true"))
 
         health_ports = {name: infra.free_port() for name, _ in SERVICES}
         for name, module in SERVICES:

@@ -18,6 +18,7 @@ from services.common.startup import wait_for
 from services.common.storage import ObjectStore
 
 from . import errors
+from .auth import Authenticator, RateLimiter, load_keys
 from .ledger_client import LedgerClient
 from .metrics import LATENCY, REQUESTS
 from .routes import batches, events, files, jobs, transcribe_alias
@@ -54,7 +55,24 @@ class RequestMetrics:
             REQUESTS.labels(scope["method"], route, str(status)).inc()
 
 
+def authenticator(settings: GatewaySettings) -> Authenticator:
+    """Refuses to start with no key unless open mode is asked for explicitly."""
+    keys = load_keys(settings.api_keys, settings.api_keys_file)
+    if not keys and not settings.auth_disabled:
+        raise SystemExit(
+            "no API keys configured: set API_KEYS (tenant:<sha256 of the key>, see "
+            "`jetscribe-keys new <tenant>`) or API_KEYS_FILE, or AUTH_DISABLED=true for an "
+            "open development gateway"
+        )
+    if settings.auth_disabled:
+        log.warning("authentication is disabled (AUTH_DISABLED=true): anyone can use this API")
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    return Authenticator(keys, settings.auth_disabled, limiter)
+
+
 def create_app(settings: GatewaySettings) -> FastAPI:
+    auth = authenticator(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         nc = await wait_for(
@@ -68,6 +86,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             nc=nc,
             ledger=LedgerClient(nc, settings.ledger_timeout_s),
             store=store,
+            auth=auth,
         )
         log.info("gateway started", port=settings.port)
         try:

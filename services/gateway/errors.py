@@ -18,6 +18,7 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.UNKNOWN_JOB_TYPE: 422,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.EXPIRED: 410,
     ErrorCode.UNAVAILABLE: 503,
     "job_finished": 409,
@@ -25,11 +26,14 @@ STATUS_BY_CODE: dict[str, int] = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
 
     @classmethod
     def from_info(cls, info: ErrorInfo) -> ApiError:
@@ -43,7 +47,9 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

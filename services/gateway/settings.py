@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from services.common.settings import ServiceSettings
 
@@ -13,6 +17,25 @@ class GatewaySettings(ServiceSettings):
     max_upload_bytes: int = Field(default=2 * 1024**3, ge=1, description="Upload size cap.")
     ledger_timeout_s: float = Field(default=5.0, gt=0)
     max_wait_s: float = Field(default=300.0, gt=0, description="Upper bound for ?wait=.")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="tenant:<sha256 hex of the key> entries, comma-separated.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="A file of tenant:<sha256 hex> lines (e.g. a mounted Secret)."
+    )
+    auth_disabled: bool = Field(
+        default=False, description="Open mode: no key needed, everything is tenant 'default'."
+    )
+    rate_limit_per_s: float = Field(
+        default=50.0, ge=0, description="Requests a second per tenant and replica (0: off)."
+    )
+    rate_limit_burst: float = Field(default=100.0, ge=1)
     s3_public_endpoint: str | None = Field(
         default=None, description="Endpoint clients use for presigned URLs (default: S3_ENDPOINT)."
     )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return [v for v in value.split(",") if v.strip()] if isinstance(value, str) else value

@@ -10,6 +10,7 @@ from nats.aio.client import Client
 
 from services.common.storage import ObjectStore
 
+from .auth import Authenticator
 from .ledger_client import LedgerClient
 from .settings import GatewaySettings
 
@@ -20,6 +21,7 @@ class Resources:
     nc: Client
     ledger: LedgerClient
     store: ObjectStore
+    auth: Authenticator
 
 
 async def get_resources(request: Request) -> Resources:
@@ -28,11 +30,12 @@ async def get_resources(request: Request) -> Resources:
 
 
 async def get_owner(request: Request) -> str:
-    """The tenant of the caller. API keys come later; until then everything is `default`.
+    """The tenant of the caller's API key (401 without a valid one; 429 over the rate).
 
     Async on purpose, like every dependency here: FastAPI runs sync ones in a thread.
     """
-    return "default"
+    res: Resources = request.app.state.resources
+    return res.auth.tenant(request.headers.get("authorization"))
 
 
 Res = Annotated[Resources, Depends(get_resources)]

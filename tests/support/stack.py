@@ -112,6 +112,8 @@ def start_stack(
         "LOG_JSON": "true",
         "HF_HUB_OFFLINE": "1",
         "ORT_DISABLE_TELEMETRY": "1",
+        "AUTH_DISABLED": "true",  # the auth tests give keys and turn it off
+        "RATE_LIMIT_PER_S": "0",  # likewise the rate cap (tests and benchmarks poll fast)
         **s3_env,
         **(extra_env or {}),
     }
