@@ -4,9 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs on a bare machine: PostgreSQL server binaries (the
-# embedded database of `make dev`/`make test`), espeak-ng (speech for the tests) and
-# ffmpeg (the converter; the tests check ffmpeg reads our subtitles).
-APT_PACKAGES := espeak-ng ffmpeg
+# embedded database of `make dev`/`make test`), espeak-ng (speech for the tests),
+# ffmpeg (the converter; the tests check ffmpeg reads our subtitles) and npm (the tests
+# validate the KEDA manifests with the KEDA schemas of an npm package).
+APT_PACKAGES := espeak-ng ffmpeg npm
+# The npm packages of the deploy tests (installed from their lock file).
+DEPLOY_NODE := tests/deploy/node_modules/.package-lock.json
 export HF_HUB_OFFLINE := 1
 export ORT_DISABLE_TELEMETRY := 1
 
@@ -14,7 +17,7 @@ export ORT_DISABLE_TELEMETRY := 1
 
 help:
 	@echo "make dev      run NATS, PostgreSQL, S3 and every service; gateway on :8000 (PORT=...)"
-	@echo "make test     the whole test suite (unit, handlers, connected, end to end)"
+	@echo "make test     the whole test suite (unit, handlers, connected, end to end, deploy)"
 	@echo "make lint     ruff + mypy      make check  lint + test"
 	@echo "make schemas  export JSON Schema / AsyncAPI of the contracts"
 	@echo "make bench    benchmarks (never part of make test), results in tests/bench/results"
@@ -49,7 +52,12 @@ system-deps:
 dev: $(STAMP) system-deps
 	$(BIN)/python -m services.devstack.main
 
-test: $(STAMP) system-deps
+$(DEPLOY_NODE): tests/deploy/package.json tests/deploy/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/deploy --silent --no-audit --no-fund; \
+	else echo "npm not found: the KEDA manifest check cannot run (install npm)"; fi
+
+test: $(STAMP) system-deps $(DEPLOY_NODE)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

@@ -26,10 +26,10 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by its folder: unit, handlers, connected, e2e."""
+    """Mark each test by its folder: unit, handlers, connected, e2e, deploy."""
     for item in items:
         tier = Path(str(item.fspath)).parent.name
-        if tier in {"unit", "handlers", "connected", "e2e"}:
+        if tier in {"unit", "handlers", "connected", "e2e", "deploy"}:
             item.add_marker(getattr(pytest.mark, tier))
 
 
