@@ -17,3 +17,13 @@ QUEUE_WAIT = Histogram(
 )
 IN_FLIGHT = Gauge("jetscribe_worker_in_flight", "Jobs running now", ["type"])
 S3_BYTES = Counter("jetscribe_s3_bytes_total", "Bytes moved to/from S3", ["direction"])
+CONSUMER_PENDING = Gauge(
+    "jetscribe_consumer_pending",
+    "Messages in the stream not yet delivered to the consumer (the backlog)",
+    ["stream", "consumer"],
+)
+CONSUMER_ACK_PENDING = Gauge(
+    "jetscribe_consumer_ack_pending",
+    "Messages delivered and not yet acknowledged (in progress)",
+    ["stream", "consumer"],
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr
@@ -18,7 +19,11 @@ class NatsSettings(BaseSettings):
     nats_user: str | None = None
     nats_password: SecretStr | None = None
     nats_token: SecretStr | None = None
-    nats_creds_file: str | None = None
+    nats_creds_file: str | None = Field(default=None, description="A .creds file (JWT + NKey).")
+    nats_nkey_seed_file: str | None = Field(default=None, description="An NKey seed file.")
+    nats_tls_ca_file: str | None = Field(default=None, description="CA bundle: enables TLS.")
+    nats_tls_cert_file: str | None = Field(default=None, description="Client cert (mutual TLS).")
+    nats_tls_key_file: str | None = None
     stream_replicas: int = Field(default=1, ge=1, le=5)
     events_max_age_hours: float = Field(default=168.0, gt=0)
 
@@ -32,7 +37,17 @@ class NatsSettings(BaseSettings):
             kwargs["token"] = self.nats_token.get_secret_value()
         if self.nats_creds_file:
             kwargs["user_credentials"] = self.nats_creds_file
+        if self.nats_nkey_seed_file:
+            kwargs["nkeys_seed"] = self.nats_nkey_seed_file
+        if self.nats_tls_ca_file or self.nats_tls_cert_file:
+            kwargs["tls"] = self.tls_context()
         return kwargs
+
+    def tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.nats_tls_ca_file)
+        if self.nats_tls_cert_file:
+            context.load_cert_chain(self.nats_tls_cert_file, self.nats_tls_key_file)
+        return context
 
 
 class S3Settings(BaseSettings):

@@ -17,6 +17,7 @@ from faststream.nats import JStream, NatsMessage, PullSub
 from contracts import JobType, streams
 
 from .http import HealthServer
+from .lag import ConsumerLag
 from .logging import get_logger
 from .messaging import EventPublisher, make_broker, stream_settings, wait_for_stop_signal
 from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS
@@ -114,7 +115,11 @@ async def run_worker(
         return checks
 
     health = HealthServer(settings.health_host, settings.health_port, ready)
+    lag = ConsumerLag(
+        js, [(streams.JOBS_STREAM, streams.worker_consumer_name(t)) for t in handlers]
+    )
     await broker.start()
+    await lag.start()
     if settings.health_port:
         await health.start()
     log.info(f"{name} started", handles=[t.value for t in handlers])
@@ -129,6 +134,7 @@ async def run_worker(
             if handed:
                 log.info("grace period over: handing jobs back", jobs=handed)
 
+        await lag.stop()
         timer = asyncio.create_task(hand_back_after_grace())
         await broker.stop()  # no new jobs; returns once the jobs in hand are done
         timer.cancel()

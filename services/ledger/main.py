@@ -8,6 +8,7 @@ from nats.js.kv import KeyValue
 
 from contracts import streams
 from services.common.http import HealthServer
+from services.common.lag import ConsumerLag
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import make_broker, stream_settings, wait_for_stop_signal
 from services.common.startup import wait_for
@@ -108,8 +109,16 @@ async def run(settings: LedgerSettings) -> None:
 
     health = HealthServer(settings.health_host, settings.health_port, ready)
     intake = EventIntake(js, ledger, settings.events_batch_size)
+    lag = ConsumerLag(
+        js,
+        [
+            (streams.JOBS_STREAM, streams.LEDGER_SUBMIT_CONSUMER),
+            (streams.EVENTS_STREAM, streams.LEDGER_EVENTS_CONSUMER),
+        ],
+    )
     await dispatcher.start()
     await broker.start()
+    await lag.start()
     await intake.start()
     await sender.start()
     await janitor.start()
@@ -120,6 +129,7 @@ async def run(settings: LedgerSettings) -> None:
         await wait_for_stop_signal()
     finally:
         log.info("job-ledger stopping")
+        await lag.stop()
         await janitor.stop()
         await sender.stop()
         await intake.stop()

@@ -134,6 +134,15 @@ def test_metrics_move_after_a_job_runs(stack: Stack, tenant_a: Api, speech_mp3: 
     assert moved("ledger", 'jetscribe_jobs_finished_total{status="completed",type="transcribe"}')
     assert moved("ledger", "jetscribe_ledger_events_ingested_total")
     assert moved("gateway", "jetscribe_gateway_jobs_submitted_total")
+    # Consumer lag is reported for the consumers each service pulls from.
+    assert (
+        'jetscribe_consumer_pending{consumer="worker-transcribe",stream="JOBS"}'
+        in after["transcriber"]
+    )
+    assert (
+        'jetscribe_consumer_ack_pending{consumer="ledger-events",stream="JOB_EVENTS"}'
+        in after["ledger"]
+    )
     assert moved("gateway", "jetscribe_gateway_requests_total")
 
 
