@@ -15,6 +15,7 @@ from contracts.streams import StreamSettings, ensure_streams
 
 from .compat import patch_faststream_timeouts
 from .settings import NatsSettings
+from .tracing import inject
 
 
 def make_broker(settings: NatsSettings, name: str, graceful_timeout: float = 30.0) -> NatsBroker:
@@ -64,7 +65,7 @@ class EventPublisher:
             subjects.events_subject(event.job_id),
             event.model_dump_json().encode(),
             timeout=timeout,
-            headers={"Nats-Msg-Id": str(event.event_id)},
+            headers=inject({"Nats-Msg-Id": str(event.event_id)}),
         )
 
 

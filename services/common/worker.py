@@ -45,6 +45,7 @@ from contracts import (
     subjects,
 )
 
+from . import tracing
 from .errors import InvalidOptions, PermanentError
 from .logging import get_logger
 from .messaging import EventPublisher
@@ -224,6 +225,12 @@ class JobRunner:
         return len(self._running)
 
     async def handle(self, msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        # Under the trace of the request that made the job (its events carry it on).
+        with tracing.span(f"run {self._job_type}", raw.headers or {}):
+            await self._handle(msg)
+
+    async def _handle(self, msg: NatsMessage) -> None:
         raw = msg.raw_message
         attempt = int(raw.metadata.num_delivered) if raw.metadata else 1
         try:

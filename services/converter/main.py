@@ -8,6 +8,7 @@ from contracts import JobType
 from services.common.logging import configure_logging
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
+from services.common.tracing import configure_tracing
 from services.common.worker_app import run_worker
 
 from .ffmpeg_runner import ffmpeg_version
@@ -38,6 +39,7 @@ async def run(settings: ConverterSettings) -> None:
 def main() -> None:
     settings = ConverterSettings()
     configure_logging("converter", settings.log_level, settings.log_json)
+    configure_tracing("converter")
     uvloop.run(run(settings))
 
 

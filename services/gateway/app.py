@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 import nats
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry import context as otel_context
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import subjects
+from services.common import tracing
 from services.common.logging import get_logger
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
@@ -40,6 +42,9 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500
+        # The caller's trace (W3C traceparent), or a new one: carried on to the ledger.
+        incoming = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        token = otel_context.attach(tracing.extract(incoming, new_root=True))
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -50,6 +55,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_status)
         finally:
+            otel_context.detach(token)
             route = getattr(scope.get("route"), "path", "unmatched")
             LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
             REQUESTS.labels(scope["method"], route, str(status)).inc()

@@ -26,6 +26,7 @@ from contracts import (
     SubmitJob,
     subjects,
 )
+from services.common.tracing import inject
 
 from .errors import ApiError
 
@@ -40,7 +41,7 @@ class LedgerClient:
     async def _call(self, subject: str, req: BaseModel, resp_type: type[Resp]) -> Resp:
         try:
             msg = await self._nc.request(
-                subject, req.model_dump_json().encode(), timeout=self._timeout
+                subject, req.model_dump_json().encode(), timeout=self._timeout, headers=inject()
             )
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
             raise ApiError(503, ErrorCode.UNAVAILABLE, "the job ledger is not answering") from exc

@@ -10,6 +10,7 @@ import uvloop
 
 from services.common.http import QuietServer
 from services.common.logging import configure_logging
+from services.common.tracing import configure_tracing
 
 from .app import create_app
 from .settings import GatewaySettings
@@ -35,6 +36,7 @@ async def serve(settings: GatewaySettings) -> None:
 def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level, settings.log_json)
+    configure_tracing("gateway")
     uvloop.run(serve(settings))
 
 

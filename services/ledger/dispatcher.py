@@ -27,8 +27,10 @@ ORIGIN_HEADER = "Jetscribe-Origin"
 LEDGER_ORIGIN = "job-ledger"
 
 
-def headers_for(subject: str, msg_id: str) -> dict[str, str]:
-    headers = {"Nats-Msg-Id": msg_id}
+def headers_for(
+    subject: str, msg_id: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    headers = {**(extra or {}), "Nats-Msg-Id": msg_id}
     if subject.startswith(subjects.JOBS_EVENTS_PREFIX):
         # Events the ledger publishes are already stored (same transaction as the job):
         # its own intake skips them without parsing.
@@ -67,7 +69,9 @@ class Dispatcher:
 
     async def publish_now(self, message: OutboxMessage) -> None:
         await self._js.publish(
-            message.subject, message.payload, headers=headers_for(message.subject, message.msg_id)
+            message.subject,
+            message.payload,
+            headers=headers_for(message.subject, message.msg_id, message.headers),
         )
 
     async def _publish_loop(self) -> None:
@@ -78,7 +82,13 @@ class Dispatcher:
             try:
                 await self._publish(
                     [
-                        {"id": i, "subject": m.subject, "msg_id": m.msg_id, "payload": m.payload}
+                        {
+                            "id": i,
+                            "subject": m.subject,
+                            "msg_id": m.msg_id,
+                            "payload": m.payload,
+                            "headers": m.headers,
+                        }
                         for i, m in rows
                     ]
                 )
@@ -112,7 +122,7 @@ class Dispatcher:
                 self._js.publish(
                     r["subject"],
                     bytes(r["payload"]),
-                    headers=headers_for(r["subject"], r["msg_id"]),
+                    headers=headers_for(r["subject"], r["msg_id"], r["headers"]),
                 )
                 for r in rows
             ),

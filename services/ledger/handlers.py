@@ -36,6 +36,7 @@ from contracts import (
     streams,
     subjects,
 )
+from services.common import tracing
 from services.common.logging import get_logger
 
 from .service import Ledger
@@ -48,18 +49,23 @@ QUEUE = "job-ledger"
 
 
 def _request_handler(
-    req_type: type[Req], resp_type: type[Resp], call: Callable[[Req], Awaitable[Resp]]
-) -> Callable[[bytes], Awaitable[Resp]]:
-    # The raw body, not a `NatsMessage`: FastStream resolves message annotations in a
-    # worker thread, a costly hop on the hottest path of the ledger.
-    async def handle(body: bytes) -> Resp:
+    subject: str,
+    req_type: type[Req],
+    resp_type: type[Resp],
+    call: Callable[[Req], Awaitable[Resp]],
+) -> Callable[[Any], Awaitable[Resp]]:
+    # The raw body and headers, not a `NatsMessage`: FastStream resolves message
+    # annotations in a worker thread, a costly hop on the hottest path of the ledger.
+    async def handle(raw: Any) -> Resp:
+        body, headers = raw
         try:
             req = req_type.model_validate_json(body)
         except ValidationError as exc:
             err = ErrorInfo(code=ErrorCode.INVALID_REQUEST, message=_first_error(exc))
             return resp_type(error=err)
         try:
-            return await call(req)
+            with tracing.span(subject, headers or {}):
+                return await call(req)
         except Exception as exc:
             log.exception("ledger request failed", request=req_type.__name__)
             err = ErrorInfo(
@@ -70,10 +76,10 @@ def _request_handler(
     return handle
 
 
-async def _raw_body(msg: Any) -> bytes:
-    """Decoder that hands the handler the bytes as sent: we parse with our own models."""
-    body: bytes = msg.body
-    return body
+async def _raw_body(msg: Any) -> tuple[bytes, dict[str, str]]:
+    """Decoder that hands the handler the bytes as sent (we parse with our own models)
+    and the headers (trace context)."""
+    return msg.body, dict(msg.headers or {})
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -95,32 +101,23 @@ def register(broker: NatsBroker, ledger: Ledger, settings: LedgerSettings) -> No
     async def delete_file(req: FileDeleteRequest) -> FileResponse:
         return await ledger.delete_file(req.file_id, req.owner)
 
-    routes: list[tuple[str, Callable[[bytes], Awaitable[Any]]]] = [
-        (subjects.LEDGER_JOBS_CREATE, _request_handler(JobCreateRequest, JobResponse, create)),
-        (subjects.LEDGER_JOBS_GET, _request_handler(JobGetRequest, JobResponse, ledger.get_job)),
-        (
-            subjects.LEDGER_JOBS_LIST,
-            _request_handler(JobListRequest, JobListResponse, ledger.list_jobs),
-        ),
-        (subjects.LEDGER_JOBS_CANCEL, _request_handler(JobCancelRequest, JobResponse, cancel)),
+    routes: list[tuple[str, type[BaseModel], type[BaseModel], Callable[[Any], Awaitable[Any]]]] = [
+        (subjects.LEDGER_JOBS_CREATE, JobCreateRequest, JobResponse, create),
+        (subjects.LEDGER_JOBS_GET, JobGetRequest, JobResponse, ledger.get_job),
+        (subjects.LEDGER_JOBS_LIST, JobListRequest, JobListResponse, ledger.list_jobs),
+        (subjects.LEDGER_JOBS_CANCEL, JobCancelRequest, JobResponse, cancel),
         (
             subjects.LEDGER_JOBS_WEBHOOKS,
-            _request_handler(JobWebhooksRequest, JobWebhooksResponse, ledger.webhooks_of),
+            JobWebhooksRequest,
+            JobWebhooksResponse,
+            ledger.webhooks_of,
         ),
-        (
-            subjects.LEDGER_FILES_REGISTER,
-            _request_handler(FileRegisterRequest, FileResponse, ledger.register_file),
-        ),
-        (
-            subjects.LEDGER_FILES_GET,
-            _request_handler(FileGetRequest, FileResponse, ledger.get_file),
-        ),
-        (
-            subjects.LEDGER_FILES_DELETE,
-            _request_handler(FileDeleteRequest, FileResponse, delete_file),
-        ),
+        (subjects.LEDGER_FILES_REGISTER, FileRegisterRequest, FileResponse, ledger.register_file),
+        (subjects.LEDGER_FILES_GET, FileGetRequest, FileResponse, ledger.get_file),
+        (subjects.LEDGER_FILES_DELETE, FileDeleteRequest, FileResponse, delete_file),
     ]
-    for subject, handler in routes:
+    for subject, req_type, resp_type, call in routes:
+        handler = _request_handler(subject, req_type, resp_type, call)
         # Concurrent: requests are I/O-bound (PostgreSQL), one at a time would serialise them.
         broker.subscriber(
             subject,
@@ -143,7 +140,8 @@ def register(broker: NatsBroker, ledger: Ledger, settings: LedgerSettings) -> No
     async def on_submit(msg: NatsMessage) -> None:
         raw: Msg = msg.raw_message
         try:
-            await handle_submission(ledger, raw.data, raw.headers or {})
+            with tracing.span(subjects.JOBS_SUBMIT, raw.headers or {}):
+                await handle_submission(ledger, raw.data, raw.headers or {})
         except Exception as exc:
             delivered = raw.metadata.num_delivered
             log.warning("submission not stored, will retry", error=str(exc), delivered=delivered)

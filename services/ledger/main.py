@@ -13,6 +13,7 @@ from services.common.logging import configure_logging, get_logger
 from services.common.messaging import make_broker, stream_settings, wait_for_stop_signal
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
+from services.common.tracing import configure_tracing
 
 from .dispatcher import Dispatcher
 from .handlers import register
@@ -143,6 +144,7 @@ async def run(settings: LedgerSettings) -> None:
 def main() -> None:
     settings = LedgerSettings()
     configure_logging("job-ledger", settings.log_level, settings.log_json)
+    configure_tracing("job-ledger")
     uvloop.run(run(settings))
 
 

@@ -80,6 +80,7 @@ class OutboxMessage:
     subject: str
     msg_id: str
     payload: bytes
+    headers: dict[str, str] | None = None  # besides Nats-Msg-Id: the trace context
 
 
 def job_record(row: asyncpg.Record) -> JobRecord:
@@ -265,8 +266,8 @@ class Repository:
                     WHERE EXISTS (SELECT 1 FROM j)
                     ON CONFLICT (event_id) DO NOTHING),
                 o AS (
-                    INSERT INTO outbox (subject, msg_id, payload)
-                    SELECT * FROM unnest($26::text[], $27::text[], $28::bytea[])
+                    INSERT INTO outbox (subject, msg_id, payload, headers)
+                    SELECT * FROM unnest($26::text[], $27::text[], $28::bytea[], $32::jsonb[])
                     WHERE EXISTS (SELECT 1 FROM j)
                     RETURNING id)
                 SELECT j.*, (SELECT array_agg(id ORDER BY id) FROM o) AS outbox_ids FROM j""",
@@ -301,6 +302,7 @@ class Repository:
             job.steps,
             job.cache_key,
             job.cached_from,
+            [m.headers for m in outbox],
         )
         if row is not None:
             # Outbox ids come from a sequence in insertion order: the order of `outbox`.
@@ -542,11 +544,13 @@ class Repository:
         if not messages:
             return []
         rows = await conn.fetch(
-            """INSERT INTO outbox (subject, msg_id, payload)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) RETURNING id""",
+            """INSERT INTO outbox (subject, msg_id, payload, headers)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])
+               RETURNING id""",
             [m.subject for m in messages],
             [m.msg_id for m in messages],
             [m.payload for m in messages],
+            [m.headers for m in messages],
         )
         # Ids come from a sequence in insertion order, which is the order of `messages`.
         return sorted(r["id"] for r in rows)
@@ -556,7 +560,7 @@ class Repository:
 
     async def unpublished_outbox(self, older_than_s: float, limit: int) -> list[asyncpg.Record]:
         return await self.pool.fetch(
-            """SELECT id, subject, msg_id, payload FROM outbox
+            """SELECT id, subject, msg_id, payload, headers FROM outbox
                WHERE published_at IS NULL
                  AND created_at <= now() - make_interval(secs => $1)
                ORDER BY id LIMIT $2""",

@@ -43,6 +43,7 @@ from contracts import (
     subjects,
 )
 from contracts.options import check_chain
+from services.common import tracing
 from services.common.logging import get_logger
 
 from . import batches, mirror, pipelines, webhooks
@@ -68,14 +69,17 @@ def event_message(event: JobEvent) -> OutboxMessage:
         subject=subjects.events_subject(event.job_id),
         msg_id=str(event.event_id),
         payload=event.model_dump_json().encode(),
+        headers=tracing.inject() or None,
     )
 
 
 def run_message(run: RunJob) -> OutboxMessage:
+    """The command for a worker, carrying the trace of the request that made it."""
     return OutboxMessage(
         subject=subjects.run_subject(run.type),
         msg_id=f"{run.job_id}:1",
         payload=run.model_dump_json().encode(),
+        headers=tracing.inject() or None,
     )
 
 
@@ -779,12 +783,7 @@ class Ledger:
             pipeline_root=step.root_id,
             pipeline_index=step.index,
         )
-        outbox = [
-            event_message(queued),
-            OutboxMessage(
-                subjects.run_subject(step.type), f"{step.job_id}:1", run.model_dump_json().encode()
-            ),
-        ]
+        outbox = [event_message(queued), run_message(run)]
         _, ids, created = await self.repo.create_job(new, [queued], outbox, conn=conn)
         if created:
             JOBS_CREATED.labels(type=step.type, source="pipeline").inc()

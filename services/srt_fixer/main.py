@@ -10,6 +10,7 @@ from contracts import JobType
 from services.common.logging import configure_logging
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
+from services.common.tracing import configure_tracing
 from services.common.worker_app import run_worker
 
 from .jobs import SrtJobs
@@ -52,6 +53,7 @@ def main() -> None:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     settings = SrtFixerSettings()
     configure_logging("srt-fixer", settings.log_level, settings.log_json)
+    configure_tracing("srt-fixer")
     uvloop.run(run(settings))
 
 

@@ -17,6 +17,7 @@ from contracts import JobType
 from services.common.logging import configure_logging, get_logger
 from services.common.startup import wait_for
 from services.common.storage import ObjectStore
+from services.common.tracing import configure_tracing
 from services.common.worker_app import run_worker
 
 from .engine import WhisperEngine, choose_device
@@ -79,6 +80,7 @@ def main() -> None:
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     settings = TranscriberSettings()
     configure_logging("transcriber", settings.log_level, settings.log_json)
+    configure_tracing("transcriber")
     uvloop.run(run(settings))
 
 

@@ -29,7 +29,7 @@ from contracts import (
     streams,
 )
 from services.ledger.dispatcher import Dispatcher
-from services.ledger.migrate import apply_migrations
+from services.ledger.migrate import apply_migrations, available
 from services.ledger.repository import OutboxMessage, Repository, init_connection
 from services.ledger.service import Ledger
 
@@ -92,8 +92,8 @@ async def test_migrations_apply_once_and_are_idempotent(database_url: str) -> No
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
         first, second = await apply_migrations(pool), await apply_migrations(pool)
-        assert first == ["0001_init.sql", "0002_pipeline_steps.sql", "0003_lifecycle.sql"]
-        assert second == []
+        assert first == [name for _, name, _ in available()]
+        assert first[:2] == ["0001_init.sql", "0002_pipeline_steps.sql"] and second == []
         tables = {
             r["tablename"]
             for r in await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import uuid
 from pathlib import Path
 
 import httpx
+import nats
 import pytest
 
+from contracts import streams, subjects
 from services.gateway.auth import hash_key
 from tests.support.client import Api
 from tests.support.stack import Stack
@@ -159,3 +163,43 @@ def test_no_secret_reaches_a_log(stack: Stack, tenant_a: Api, speech_mp3: Path) 
     assert "job completed" in logs  # the logs are there and were read
     for what, value in secrets.items():
         assert value not in logs, f"the {what} appears in a log"
+
+
+def test_trace_context_travels_from_the_client_to_the_worker_and_its_events(
+    stack: Stack, tenant_a: Api, speech_mp3: Path
+) -> None:
+    trace_id = uuid.uuid4().hex
+    file_id = tenant_a.upload(speech_mp3)["id"]
+    r = tenant_a.http.post(
+        "/v1/jobs",
+        json={
+            "type": "transcribe",
+            "file_id": file_id,
+            "options": {"beam_size": 1},
+            "cache": False,
+        },
+        headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"},
+    )
+    job_id = r.json()["id"]
+    assert tenant_a.wait(job_id)["status"] == "completed"
+
+    job_lines = [
+        json.loads(line)
+        for line in stack["transcriber"].log_path.read_text().splitlines()
+        if line.startswith("{") and job_id in line
+    ]
+    assert job_lines and all(line.get("trace_id") == trace_id for line in job_lines)
+
+    async def completed_event_headers() -> dict[str, str]:
+        nc = await nats.connect(stack.nats_url)
+        try:
+            msg = await nc.jetstream().get_last_msg(
+                streams.EVENTS_STREAM, subjects.events_subject(job_id)
+            )
+        finally:
+            await nc.close()
+        assert json.loads(msg.data)["kind"] == "completed"
+        return dict(msg.headers or {})
+
+    headers = asyncio.run(completed_event_headers())
+    assert headers["traceparent"].split("-")[1] == trace_id
