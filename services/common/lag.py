@@ -3,14 +3,13 @@ pulls from (every replica reports the same shared numbers; take max, not sum).""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 
 from nats.js import JetStreamContext
 
 from .logging import get_logger
 from .metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
+from .periodic import Periodic
 
 log = get_logger(__name__)
 
@@ -21,22 +20,13 @@ class ConsumerLag:
     ) -> None:
         self._js = js
         self._consumers = list(consumers)
-        self._interval = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("consumer-lag", self.read_once, interval_s)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="consumer-lag")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            await self.read_once()
-            await asyncio.sleep(self._interval)
+        await self._loop.stop()
 
     async def read_once(self) -> None:
         for stream, consumer in self._consumers:

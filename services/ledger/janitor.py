@@ -8,13 +8,12 @@ and `expired` folds once).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from contracts import JobEvent, JobExpired
 from services.common.logging import get_logger
+from services.common.periodic import Periodic
 from services.common.storage import ObjectStore, output_key
 
 from .metrics import JOBS_EXPIRED, OBJECTS_DELETED
@@ -37,29 +36,20 @@ class Janitor:
         self._repo = repo
         self._store = store
         self._record = record
-        self._interval = interval_s
         self._upload_retention_hours = upload_retention_hours
         self._after_round = after_round
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("janitor", self._round, interval_s)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="janitor")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-                if self._after_round is not None:
-                    await self._after_round()
-            except Exception as exc:  # storage or database away: next round
-                log.warning("janitor round failed", error=str(exc))
-            await asyncio.sleep(self._interval)
+    async def _round(self) -> None:
+        await self.run_once()
+        if self._after_round is not None:
+            await self._after_round()
 
     async def run_once(self) -> int:
         expired = 0

@@ -14,7 +14,6 @@ Timeouts, connection errors and 5xx are retried with exponential backoff up to
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -29,6 +28,7 @@ from uuid import UUID
 import httpx
 
 from services.common.logging import get_logger
+from services.common.periodic import Periodic
 
 from .metrics import WEBHOOK_ATTEMPTS
 from .repository import Repository
@@ -112,33 +112,19 @@ class WebhookSender:
     def __init__(self, repo: Repository, policy: WebhookPolicy) -> None:
         self._repo = repo
         self._policy = policy
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._client = httpx.AsyncClient(timeout=policy.timeout_s, follow_redirects=False)
+        self._loop = Periodic("webhooks", self.send_due, policy.poll_s)
 
     def wake(self) -> None:
         """New deliveries were committed: send now rather than at the next poll."""
-        self._wake.set()
+        self._loop.wake()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="webhooks")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
         await self._client.aclose()
-
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._policy.poll_s)
-            self._wake.clear()
-            try:
-                await self.send_due()
-            except Exception as exc:  # the database may be away: try again at the next poll
-                log.warning("webhook round failed", error=str(exc))
 
     async def send_due(self) -> int:
         lease = self._policy.timeout_s * 3 + 30

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.common.http import QuietServer
-from services.devstack.infra import free_port
+from tests.support.http_server import serve_in_thread
 
 
 def fix_typos(text: str) -> str:
@@ -122,13 +120,7 @@ class FakeLlm:
         )
 
     def serve(self) -> QuietServer:
-        self.port = free_port()
-        app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
-        server = QuietServer(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        server, self.port = serve_in_thread(
+            Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
         )
-        threading.Thread(target=server.run, daemon=True).start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
         return server

@@ -3,18 +3,16 @@ next scripted status and records what arrived."""
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from services.common.http import QuietServer
-from services.devstack.infra import free_port
+from tests.support.http_server import serve_in_thread
 
 
 @dataclass
@@ -42,15 +40,9 @@ class WebhookReceiver:
         return Response(status_code=status)
 
     def serve(self) -> QuietServer:
-        self.port = free_port()
-        app = Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
-        server = QuietServer(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        server, self.port = serve_in_thread(
+            Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
         )
-        threading.Thread(target=server.run, daemon=True).start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
         return server
 
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
