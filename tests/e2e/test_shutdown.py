@@ -132,7 +132,8 @@ def test_sigterm_lets_a_short_job_finish_within_the_grace_period(
     job = api.submit(api.upload(speech_mp3)["id"], options={"beam_size": 1})
     running_on([worker], job["id"])
     assert worker.stop(signal.SIGTERM, timeout=90) == 0, worker.tail()
-    done = api.get(job["id"])
+    assert "job completed" in worker.tail(), "it finished here, before exiting"
+    done = api.wait(job["id"], 30)  # the ledger folds `completed` a moment after
     assert done["status"] == "completed" and done["attempt"] == 1, done
     worker.start()
     worker.wait_ready()
