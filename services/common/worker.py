@@ -271,8 +271,8 @@ class JobRunner:
             )
             bound.info("job started")
             outcome = await self._execute(ctx)
-            if ctx.cancelled():  # finished just as it was cancelled: keep nothing
-                raise JobCancelledError
+            if ctx.cancelled() and not ctx.handed_back:
+                raise JobCancelledError  # finished just as the client cancelled: keep nothing
             await ctx.complete_progress()
             await self._publish(
                 JobCompleted(
