@@ -1,12 +1,13 @@
 """jetscribe's wire contracts: the only thing services share.
 
 Pydantic v2 models for commands, events, results, options and the ledger's
-request-reply API, plus subject names and stream definitions.
+request-reply API, plus the names of subjects, streams and consumers. Pure models and
+names: importing this package needs pydantic alone (no NATS client).
 """
 
-from . import streams, subjects
+from . import raw, streams, subjects
 from .base import SCHEMA_VERSION, Envelope, Message
-from .commands import CancelJob, PipelineStep, RunJob, SubmitJob
+from .commands import PipelineStep, RunJob, SubmitJob
 from .enums import TERMINAL_STATUSES, ErrorCode, JobStatus, JobType
 from .events import (
     JobCancelled,
@@ -69,6 +70,7 @@ from .results import (
     TranscribeResult,
     Word,
 )
+from .validation import first_error
 
 __all__ = [
     "OPTIONS_BY_TYPE",
@@ -76,7 +78,6 @@ __all__ = [
     "TERMINAL_STATUSES",
     "BatchOptions",
     "BatchResult",
-    "CancelJob",
     "ConvertOptions",
     "ConvertResult",
     "Envelope",
@@ -131,8 +132,10 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "Word",
+    "first_error",
     "parse_event",
     "parse_options",
+    "raw",
     "streams",
     "subjects",
 ]

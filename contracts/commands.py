@@ -52,8 +52,3 @@ class RunJob(Envelope):
     input_filename: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     owner: str = "default"
-
-
-class CancelJob(Envelope):
-    job_id: UUID
-    reason: str | None = None

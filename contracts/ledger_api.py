@@ -21,14 +21,14 @@ class JobCreateRequest(Message):
 
 class JobGetRequest(Message):
     job_id: UUID
-    owner: str = "default"
+    owner: str = Field(description="The tenant asking; it sees only its own jobs and files.")
     mark_retrieved: bool = Field(
         default=False, description="Record that a client fetched the result (retention)."
     )
 
 
 class JobListRequest(Message):
-    owner: str = "default"
+    owner: str = Field(description="The tenant asking; it sees only its own jobs and files.")
     status: JobStatus | None = None
     type: JobType | None = None
     parent_id: UUID | None = None
@@ -38,12 +38,12 @@ class JobListRequest(Message):
 
 class JobCancelRequest(Message):
     job_id: UUID
-    owner: str = "default"
+    owner: str = Field(description="The tenant asking; it sees only its own jobs and files.")
 
 
 class JobWebhooksRequest(Message):
     job_id: UUID
-    owner: str = "default"
+    owner: str = Field(description="The tenant asking; it sees only its own jobs and files.")
 
 
 class JobWebhooksResponse(Message):
@@ -71,17 +71,17 @@ class FileRegisterRequest(Message):
     size: int = Field(ge=0)
     sha256: str | None = None
     duration_s: float | None = None
-    owner: str = "default"
+    owner: str = Field(description="The tenant asking; it sees only its own jobs and files.")
 
 
 class FileGetRequest(Message):
     file_id: UUID
-    owner: str = "default"
+    owner: str = Field(description="The tenant asking; it sees only its own jobs and files.")
 
 
 class FileDeleteRequest(Message):
     file_id: UUID
-    owner: str = "default"
+    owner: str = Field(description="The tenant asking; it sees only its own jobs and files.")
 
 
 class FileResponse(Message):

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from .base import StrictModel
 from .enums import JobType
+from .validation import first_error, first_field
 
 LanguageCode = Annotated[str, Field(min_length=2, max_length=8, pattern=r"^[a-zA-Z-]+$")]
 
@@ -135,16 +136,18 @@ class InvalidOptionsError(ValueError):
         self.field = field
 
 
-def parse_options(job_type: JobType, raw: dict[str, Any] | None) -> StrictModel:
-    """Validate raw options for a job type; raise InvalidOptionsError naming the field."""
+def parse_options(
+    job_type: JobType, raw: dict[str, Any] | None, where: str = "options"
+) -> StrictModel:
+    """Validate raw options for a job type; raise InvalidOptionsError naming the field.
+
+    `where` is how the caller names the options in its error (`then[0].options`).
+    """
     model = OPTIONS_BY_TYPE[job_type]
     try:
         return model.model_validate(raw or {})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        where = f"options.{field}" if field else "options"
-        raise InvalidOptionsError(f"{where}: {first['msg']}", field) from exc
+        raise InvalidOptionsError(first_error(exc, where), first_field(exc)) from exc
 
 
 # What each job type reads and writes, to refuse chains that cannot work (`then`).

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from . import subjects
-from .commands import CancelJob, RunJob, SubmitJob
+from .commands import RunJob, SubmitJob
 from .events import JobEvent
 from .ledger_api import (
     FileDeleteRequest,
@@ -38,7 +38,6 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 MESSAGES: dict[str, type[BaseModel]] = {
     "SubmitJob": SubmitJob,
     "RunJob": RunJob,
-    "CancelJob": CancelJob,
     "JobCreateRequest": JobCreateRequest,
     "JobGetRequest": JobGetRequest,
     "JobListRequest": JobListRequest,
@@ -69,7 +68,6 @@ def asyncapi() -> dict[str, Any]:
         "jobsSubmit": (subjects.JOBS_SUBMIT, "SubmitJob", "Submit a job (any upstream system)."),
         "jobsRun": ("jobs.run.{type}", "RunJob", "Dispatch of one job to its worker pool."),
         "jobsEvents": ("jobs.events.{job_id}", "JobEvent", "Lifecycle events of one job."),
-        "jobsCancel": ("jobs.cancel.{job_id}", "CancelJob", "Core NATS cancel broadcast."),
         "ledgerJobsCreate": (subjects.LEDGER_JOBS_CREATE, "JobCreateRequest", "-> JobResponse"),
         "ledgerJobsGet": (subjects.LEDGER_JOBS_GET, "JobGetRequest", "-> JobResponse"),
         "ledgerJobsList": (subjects.LEDGER_JOBS_LIST, "JobListRequest", "-> JobListResponse"),

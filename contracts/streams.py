@@ -1,164 +1,30 @@
-"""Stream and consumer definitions: the one place that says how JetStream is laid out.
+"""Names of the JetStream layout: streams, durable consumers and the workers KV bucket.
 
-Services call `ensure_streams` at start-up; it creates what is missing and updates what
-differs, so it is idempotent and safe to run from every replica.
+Names only (no client code): the stream and consumer *configurations* and their
+idempotent creation live with the services (`services/common/jetstream.py`), so an
+upstream system can import the contracts with pydantic alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from nats.js import JetStreamContext
-from nats.js.api import (
-    AckPolicy,
-    ConsumerConfig,
-    DeliverPolicy,
-    DiscardPolicy,
-    KeyValueConfig,
-    RetentionPolicy,
-    StorageType,
-    StreamConfig,
-)
-from nats.js.errors import BucketNotFoundError, NotFoundError
-from nats.js.kv import KeyValue
-
-from . import subjects
 from .enums import JobType
 
 JOBS_STREAM = "JOBS"
 EVENTS_STREAM = "JOB_EVENTS"
 
 DUPLICATE_WINDOW_S = 300.0
-
-
-@dataclass(frozen=True)
-class StreamSettings:
-    replicas: int = 1
-    events_max_age_s: float = 7 * 24 * 3600
-    events_max_bytes: int = -1
-
-
-def jobs_stream(s: StreamSettings) -> StreamConfig:
-    # Work-queue retention: a message leaves the stream once a consumer acks it.
-    # Each subject has exactly one consumer (a filtered durable per job type / submit).
-    return StreamConfig(
-        name=JOBS_STREAM,
-        subjects=[subjects.JOBS_RUN_ALL, subjects.JOBS_SUBMIT],
-        retention=RetentionPolicy.WORK_QUEUE,
-        storage=StorageType.FILE,
-        num_replicas=s.replicas,
-        duplicate_window=DUPLICATE_WINDOW_S,
-        discard=DiscardPolicy.OLD,
-    )
-
-
-def events_stream(s: StreamSettings) -> StreamConfig:
-    return StreamConfig(
-        name=EVENTS_STREAM,
-        subjects=[subjects.JOBS_EVENTS_ALL],
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE,
-        num_replicas=s.replicas,
-        max_age=s.events_max_age_s,
-        max_bytes=s.events_max_bytes,
-        duplicate_window=DUPLICATE_WINDOW_S,
-    )
-
-
-# --- consumers -------------------------------------------------------------------------
+"""Both streams drop a message whose `Nats-Msg-Id` they saw this recently."""
 
 LEDGER_SUBMIT_CONSUMER = "ledger-submit"
 LEDGER_EVENTS_CONSUMER = "ledger-events"
+
+WORKERS_KV = "jetscribe_workers"
+"""Key-value bucket where each worker pool announces what produces its results."""
 
 
 def worker_consumer_name(job_type: JobType | str) -> str:
     return f"worker-{JobType(job_type).value}"
 
 
-def worker_consumer(
-    job_type: JobType | str,
-    *,
-    ack_wait_s: float = 60.0,
-    max_deliver: int = 5,
-    max_ack_pending: int = 1000,
-    backoff_s: list[float] | None = None,
-) -> ConsumerConfig:
-    """Durable pull consumer a worker pool shares for one job type.
-
-    `max_ack_pending` bounds the whole pool (it is per consumer, not per replica); each
-    replica takes only as many jobs as it has free slots by fetching that many at a time.
-
-    `ack_wait` stays short because workers heartbeat (`in_progress`) while they work,
-    so a dead worker's job comes back within about a minute.
-    """
-    return ConsumerConfig(
-        durable_name=worker_consumer_name(job_type),
-        filter_subject=subjects.run_subject(job_type),
-        ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
-        ack_wait=ack_wait_s,
-        max_deliver=max_deliver,
-        max_ack_pending=max_ack_pending,
-        backoff=backoff_s,
-    )
-
-
-def ledger_submit_consumer(max_deliver: int = 5) -> ConsumerConfig:
-    return ConsumerConfig(
-        durable_name=LEDGER_SUBMIT_CONSUMER,
-        filter_subject=subjects.JOBS_SUBMIT,
-        ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
-        ack_wait=30.0,
-        max_deliver=max_deliver,
-        max_ack_pending=1000,
-    )
-
-
-def ledger_events_consumer() -> ConsumerConfig:
-    return ConsumerConfig(
-        durable_name=LEDGER_EVENTS_CONSUMER,
-        filter_subject=subjects.JOBS_EVENTS_ALL,
-        ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
-        ack_wait=30.0,
-        max_deliver=-1,
-        max_ack_pending=20000,
-    )
-
-
-async def ensure_streams(js: JetStreamContext, s: StreamSettings | None = None) -> None:
-    """Create or update both streams (idempotent)."""
-    s = s or StreamSettings()
-    for cfg in (jobs_stream(s), events_stream(s)):
-        try:
-            await js.stream_info(cfg.name or "")
-        except NotFoundError:
-            await js.add_stream(cfg)
-        else:
-            await js.update_stream(cfg)
-
-
-async def ensure_consumer(js: JetStreamContext, stream: str, cfg: ConsumerConfig) -> None:
-    """Create a durable consumer or bring its config up to date (idempotent)."""
-    await js.add_consumer(stream, cfg)
-
-
-# --- worker identities (what produces each job type's results: the result cache's key) ----
-
-WORKERS_KV = "jetscribe_workers"
-
-
 def model_key(job_type: JobType | str) -> str:
     return f"model.{JobType(job_type).value}"
-
-
-async def workers_kv(js: JetStreamContext, s: StreamSettings | None = None) -> KeyValue:
-    """The key-value bucket where each worker pool announces its model (idempotent)."""
-    try:
-        return await js.key_value(WORKERS_KV)
-    except (BucketNotFoundError, NotFoundError):
-        s = s or StreamSettings()
-        return await js.create_key_value(
-            KeyValueConfig(bucket=WORKERS_KV, history=1, replicas=s.replicas)
-        )

@@ -11,8 +11,6 @@ JOBS_RUN_PREFIX = "jobs.run"
 JOBS_RUN_ALL = "jobs.run.>"
 JOBS_EVENTS_PREFIX = "jobs.events"
 JOBS_EVENTS_ALL = "jobs.events.>"
-JOBS_CANCEL_PREFIX = "jobs.cancel"
-"""Core-NATS broadcast of cancellations, so a worker can stop a running job promptly."""
 
 LEDGER_JOBS_CREATE = "ledger.jobs.create"
 LEDGER_JOBS_GET = "ledger.jobs.get"
@@ -30,10 +28,6 @@ def run_subject(job_type: JobType | str) -> str:
 
 def events_subject(job_id: UUID | str) -> str:
     return f"{JOBS_EVENTS_PREFIX}.{job_id}"
-
-
-def cancel_subject(job_id: UUID | str) -> str:
-    return f"{JOBS_CANCEL_PREFIX}.{job_id}"
 
 
 def job_id_from_events_subject(subject: str) -> str:

@@ -14,7 +14,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from contracts import streams
+from services.common import jetstream
 from services.common.settings import S3Settings
 from services.common.storage import ObjectStore
 from tests.support import media
@@ -115,7 +115,7 @@ async def object_store(s3_endpoint: S3Endpoint) -> ObjectStore:
 @pytest.fixture
 async def nc(nats_url: str) -> AsyncIterator[Client]:
     client = await nats.connect(nats_url)
-    await streams.ensure_streams(client.jetstream())
+    await jetstream.ensure_streams(client.jetstream())
     yield client
     await client.drain()
 

@@ -11,9 +11,9 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
 from contracts import JobEventBase, subjects
-from contracts.streams import StreamSettings, ensure_streams
 
 from .compat import patch_faststream_timeouts
+from .jetstream import StreamSettings, ensure_streams
 from .settings import NatsSettings
 from .tracing import inject
 

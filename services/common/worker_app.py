@@ -16,6 +16,7 @@ from faststream.nats import JStream, NatsMessage, PullSub
 
 from contracts import JobType, streams
 
+from . import jetstream
 from .http import HealthServer
 from .lag import ConsumerLag
 from .logging import get_logger
@@ -54,10 +55,10 @@ async def run_worker(
     await wait_for("nats", broker.connect)
     js = broker.connection.jetstream()
     cfg = stream_settings(settings)
-    await streams.ensure_streams(js, cfg)
+    await jetstream.ensure_streams(js, cfg)
     publisher = EventPublisher(js, name)
     if identity is not None:
-        kv = await streams.workers_kv(js, cfg)
+        kv = await jetstream.workers_kv(js, cfg)
         for job_type in handlers:
             await kv.put(streams.model_key(job_type), identity.encode())
 
@@ -67,10 +68,10 @@ async def run_worker(
 
     runners: list[JobRunner] = []
     for job_type, execute in handlers.items():
-        consumer = streams.worker_consumer(
+        consumer = jetstream.worker_consumer(
             job_type, ack_wait_s=ack_wait_s, max_deliver=policy.max_deliver
         )
-        await streams.ensure_consumer(js, streams.JOBS_STREAM, consumer)
+        await jetstream.ensure_consumer(js, streams.JOBS_STREAM, consumer)
 
         def record(outcome: str, seconds: float, t: str = job_type.value) -> None:
             JOBS.labels(type=t, outcome=outcome).inc()

@@ -126,7 +126,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             checks["nats"] = res.nc.is_connected
             checks["s3"] = await res.store.ping()
             try:
-                await res.nc.request(subjects.LEDGER_JOBS_LIST, b'{"limit": 1}', timeout=2.0)
+                await res.nc.request(
+                    subjects.LEDGER_JOBS_LIST,
+                    b'{"limit": 1, "owner": "readiness-probe"}',
+                    timeout=2.0,
+                )
                 checks["ledger"] = True
             except Exception:
                 checks["ledger"] = False

@@ -36,7 +36,7 @@ from contracts import (
     streams,
     subjects,
 )
-from services.common import tracing
+from services.common import jetstream, tracing
 from services.common.logging import get_logger
 
 from .service import Ledger
@@ -132,7 +132,7 @@ def register(broker: NatsBroker, ledger: Ledger, settings: LedgerSettings) -> No
         subjects.JOBS_SUBMIT,
         stream=jobs_stream,
         durable=streams.LEDGER_SUBMIT_CONSUMER,
-        config=streams.ledger_submit_consumer(settings.submit_max_deliver),
+        config=jetstream.ledger_submit_consumer(settings.submit_max_deliver),
         pull_sub=PullSub(batch_size=20, timeout=1.0),
         ack_policy=AckPolicy.MANUAL,
         title="jobs.submit",

@@ -7,6 +7,7 @@ import uvloop
 from nats.js.kv import KeyValue
 
 from contracts import streams
+from services.common import jetstream
 from services.common.http import HealthServer
 from services.common.lag import ConsumerLag
 from services.common.logging import configure_logging, get_logger
@@ -45,16 +46,16 @@ async def run(settings: LedgerSettings) -> None:
     broker = make_broker(settings, "job-ledger")
     await wait_for("nats", broker.connect)
     js = broker.connection.jetstream()
-    await streams.ensure_streams(js, stream_settings(settings))
-    await streams.ensure_consumer(
-        js, streams.JOBS_STREAM, streams.ledger_submit_consumer(settings.submit_max_deliver)
+    await jetstream.ensure_streams(js, stream_settings(settings))
+    await jetstream.ensure_consumer(
+        js, streams.JOBS_STREAM, jetstream.ledger_submit_consumer(settings.submit_max_deliver)
     )
-    await streams.ensure_consumer(js, streams.EVENTS_STREAM, streams.ledger_events_consumer())
+    await jetstream.ensure_consumer(js, streams.EVENTS_STREAM, jetstream.ledger_events_consumer())
 
     store = ObjectStore(settings)
     await wait_for("s3", store.ensure_bucket)
     stream_cfg = stream_settings(settings)
-    kv = await streams.workers_kv(js, stream_cfg)
+    kv = await jetstream.workers_kv(js, stream_cfg)
 
     async def workers() -> KeyValue:
         return kv

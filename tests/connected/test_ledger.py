@@ -64,6 +64,7 @@ async def register(fx: LedgerFixture) -> uuid.UUID:
             filename="a.wav",
             content_type="audio/wav",
             size=10,
+            owner="default",
         )
     )
     return file_id
@@ -213,13 +214,13 @@ async def test_events_are_stored_once_and_folded_in_any_order(ledger: LedgerFixt
     late_fail = JobFailed(job_id=job_id, error=ErrorInfo(code="internal", message="late"))
     await ledger.ledger.ingest([late_fail])
 
-    job = (await ledger.ledger.get_job(JobGetRequest(job_id=job_id))).job
+    job = (await ledger.ledger.get_job(JobGetRequest(job_id=job_id, owner="default"))).job
     assert job is not None
     assert job.status is JobStatus.COMPLETED and job.progress == 1.0 and job.language == "en"
     assert job.output_file_ids == [output.id]
     stored = await ledger.pool.fetchval("SELECT count(*) FROM job_events WHERE job_id = $1", job_id)
     assert stored == 5  # queued, completed, started, progressed, failed: the duplicate dropped
-    registered = await ledger.ledger.get_file(FileGetRequest(file_id=output.id))
+    registered = await ledger.ledger.get_file(FileGetRequest(file_id=output.id, owner="default"))
     assert registered.file is not None and registered.file.job_id == job_id
 
 
@@ -270,11 +271,11 @@ async def test_a_completed_step_starts_the_next_one_on_its_output(ledger: Ledger
             ),
         ]
     )
-    job = (await ledger.ledger.get_job(JobGetRequest(job_id=root))).job
+    job = (await ledger.ledger.get_job(JobGetRequest(job_id=root, owner="default"))).job
     assert job is not None and job.status is JobStatus.PROCESSING and job.progress == 0.5
     assert job.steps is not None
     assert [s.status for s in job.steps] == [JobStatus.COMPLETED, JobStatus.PENDING]
     step_id = job.steps[1].job_id
     assert step_id is not None
-    step = (await ledger.ledger.get_job(JobGetRequest(job_id=step_id))).job
+    step = (await ledger.ledger.get_job(JobGetRequest(job_id=step_id, owner="default"))).job
     assert step is not None and step.file_id == wav.id and step.type == "generate_srt"

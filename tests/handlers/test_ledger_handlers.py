@@ -74,7 +74,7 @@ async def test_a_request_that_does_not_parse_is_answered_with_invalid_request() 
 async def test_a_failing_use_case_is_answered_with_unavailable_not_silence() -> None:
     broker, _ = make()
     async with TestNatsBroker(broker) as br:
-        req = JobGetRequest(job_id=uuid.uuid4()).model_dump_json()
+        req = JobGetRequest(job_id=uuid.uuid4(), owner="default").model_dump_json()
         reply = await br.request(req.encode(), subjects.LEDGER_JOBS_GET)
     body = JobResponse.model_validate_json(reply.body)
     assert body.error is not None and body.error.code == "unavailable"
