@@ -17,7 +17,7 @@ export ORT_DISABLE_TELEMETRY := 1
 
 help:
 	@echo "make dev      run NATS, PostgreSQL, S3 and every service; gateway on :8000 (PORT=...)"
-	@echo "make test     the whole test suite (unit, handlers, connected, end to end, deploy)"
+	@echo "make test     the whole test suite (unit, local, handlers, connected, end to end, deploy)"
 	@echo "make lint     ruff + mypy      make check  lint + test"
 	@echo "make schemas  export JSON Schema / AsyncAPI of the contracts"
 	@echo "make bench    benchmarks (never part of make test), results in tests/bench/results"
@@ -61,7 +61,7 @@ test: $(STAMP) system-deps $(DEPLOY_NODE)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "unit or handlers"
+	$(BIN)/python -m pytest -m "unit or local or handlers"
 
 lint: $(STAMP)
 	$(BIN)/ruff check contracts services tests

@@ -29,7 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test by its folder: unit, handlers, connected, e2e, deploy."""
     for item in items:
         tier = Path(str(item.fspath)).parent.name
-        if tier in {"unit", "handlers", "connected", "e2e", "deploy"}:
+        if tier in {"unit", "local", "handlers", "connected", "e2e", "deploy"}:
             item.add_marker(getattr(pytest.mark, tier))
 
 

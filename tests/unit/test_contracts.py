@@ -18,7 +18,7 @@ from contracts import (
     parse_event,
     parse_options,
 )
-from contracts.schema_export import SCHEMA_DIR, render
+from contracts.schema_export import render
 
 
 def test_all_lists_exactly_the_public_names() -> None:
@@ -39,15 +39,6 @@ def test_all_lists_exactly_the_public_names() -> None:
         "validation",
     }
     assert set(contracts.__all__) == public - modules | {"raw", "streams", "subjects"}
-
-
-def test_committed_schemas_match_the_models() -> None:
-    """A change to any contract shows up here: run `make schemas` and review the diff."""
-    rendered = render()
-    committed = {p.name: p.read_text() for p in SCHEMA_DIR.glob("*.json")}
-    assert set(committed) == set(rendered), "schema files added or removed: run make schemas"
-    for name, text in rendered.items():
-        assert committed[name] == text, f"{name} changed: run `make schemas` and review it"
 
 
 def test_every_message_carries_schema_version() -> None:

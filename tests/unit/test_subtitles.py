@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 import itertools
 import random
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 import srt
@@ -22,7 +19,6 @@ from services.transcriber.subtitles import (
     to_vtt,
     words_of,
 )
-from tests.support.infra import unavailable
 
 VOCAB = (
     "a the system turns long recordings into written text and every job reports "
@@ -104,15 +100,3 @@ def test_vtt_output_has_a_header_and_dot_milliseconds() -> None:
     assert "-->" in text and "," not in text.split("\n")[2]
     parsed = webvtt.from_buffer(io.StringIO(text))
     assert len(parsed.captions) == len(cues)
-
-
-def test_ffmpeg_reads_the_srt_and_converts_it_to_vtt(tmp_path: Path) -> None:
-    if shutil.which("ffmpeg") is None:
-        unavailable("ffmpeg", RuntimeError("ffmpeg not installed; run make system-deps"))
-    source = tmp_path / "out.srt"
-    source.write_text(to_srt(build_cues(random_words(3), SrtOptions())))
-    subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-y", "-i", str(source), str(tmp_path / "out.vtt")],
-        check=True,
-    )
-    assert (tmp_path / "out.vtt").read_text().startswith("WEBVTT")
