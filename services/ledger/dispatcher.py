@@ -10,21 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from nats.js import JetStreamContext
 
 from contracts import subjects
 from services.common.logging import get_logger
 
+from .adapters.pg import Pool
+from .adapters.pg import outbox as pg_outbox
+from .builders import PRODUCER
 from .metrics import OUTBOX_PUBLISHED
-from .repository import OutboxMessage, Repository
+from .records import OutboxMessage
 
 log = get_logger(__name__)
 
 
 ORIGIN_HEADER = "Jetscribe-Origin"
-LEDGER_ORIGIN = "job-ledger"
+LEDGER_ORIGIN = PRODUCER
 
 
 def headers_for(
@@ -39,10 +41,8 @@ def headers_for(
 
 
 class Dispatcher:
-    def __init__(
-        self, repo: Repository, js: JetStreamContext, sweep_interval_s: float = 5.0
-    ) -> None:
-        self._repo = repo
+    def __init__(self, pool: Pool, js: JetStreamContext, sweep_interval_s: float = 5.0) -> None:
+        self._pool = pool
         self._js = js
         self._sweep_interval_s = sweep_interval_s
         self._pending: asyncio.Queue[tuple[int, OutboxMessage]] = asyncio.Queue()
@@ -67,31 +67,13 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def publish_now(self, message: OutboxMessage) -> None:
-        await self._js.publish(
-            message.subject,
-            message.payload,
-            headers=headers_for(message.subject, message.msg_id, message.headers),
-        )
-
     async def _publish_loop(self) -> None:
         while True:
             rows = [await self._pending.get()]
             while not self._pending.empty() and len(rows) < 500:
                 rows.append(self._pending.get_nowait())
             try:
-                await self._publish(
-                    [
-                        {
-                            "id": i,
-                            "subject": m.subject,
-                            "msg_id": m.msg_id,
-                            "payload": m.payload,
-                            "headers": m.headers,
-                        }
-                        for i, m in rows
-                    ]
-                )
+                await self._publish(rows)
             except Exception as exc:  # the sweeper retries what did not go out
                 log.warning("outbox publish failed", error=str(exc), rows=len(rows))
 
@@ -106,34 +88,32 @@ class Dispatcher:
     async def sweep(self, older_than_s: float) -> int:
         total = 0
         while True:
-            rows = await self._repo.unpublished_outbox(older_than_s, 500)
+            rows = await pg_outbox.unpublished(self._pool, older_than_s, 500)
             if not rows:
                 return total
-            published = await self._publish([dict(r) for r in rows])
+            published = await self._publish(rows)
             total += published
             if published < len(rows):
                 return total
 
-    async def _publish(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    async def _publish(self, rows: Sequence[tuple[int, OutboxMessage]]) -> int:
         if not rows:
             return 0
         results = await asyncio.gather(
             *(
                 self._js.publish(
-                    r["subject"],
-                    bytes(r["payload"]),
-                    headers=headers_for(r["subject"], r["msg_id"], r["headers"]),
+                    m.subject, m.payload, headers=headers_for(m.subject, m.msg_id, m.headers)
                 )
-                for r in rows
+                for _, m in rows
             ),
             return_exceptions=True,
         )
         done = [
-            r["id"]
-            for r, res in zip(rows, results, strict=True)
+            i
+            for (i, _), res in zip(rows, results, strict=True)
             if not isinstance(res, BaseException)
         ]
-        await self._repo.mark_published(done)
+        await pg_outbox.mark_published(self._pool, done)
         OUTBOX_PUBLISHED.inc(len(done))
         failed = len(rows) - len(done)
         if failed:

@@ -24,9 +24,9 @@ from contracts import (
     JobStatus,
 )
 
+from .builders import PRODUCER
 from .fold import JobState
 
-PRODUCER = "job-ledger"
 _RESULT: TypeAdapter[JobResult] = TypeAdapter(JobResult)
 
 

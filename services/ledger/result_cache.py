@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from nats.js.kv import KeyValue
 from pydantic import TypeAdapter
 
@@ -36,11 +35,14 @@ from services.common.logging import get_logger
 from services.common.outputs import output_file_id
 from services.common.storage import ObjectStore, output_key
 
+from .adapters.pg import Pool
+from .adapters.pg import cache as pg_cache
+from .adapters.pg import files as pg_files
+from .builders import PRODUCER
 from .metrics import CACHE_LOOKUPS
-from .repository import Repository
+from .records import JobRow
 
 log = get_logger(__name__)
-PRODUCER = "job-ledger"
 CACHEABLE = frozenset(t for t in JobType if t is not JobType.BATCH)
 _RESULT: TypeAdapter[JobResult] = TypeAdapter(JobResult)
 
@@ -59,13 +61,13 @@ def cache_key(job_type: str, options: dict[str, Any], input_sha256: str | None) 
 class ResultCache:
     def __init__(
         self,
-        repo: Repository,
+        pool: Pool,
         store: ObjectStore,
         kv: Callable[[], Awaitable[KeyValue]],
         min_life_s: float = 60.0,
         model_ttl_s: float = 5.0,
     ) -> None:
-        self._repo = repo
+        self._pool = pool
         self._store = store
         self._kv = kv
         self._min_life_s = min_life_s
@@ -90,45 +92,47 @@ class ResultCache:
 
     async def lookup(
         self, owner: str, key: str | None, job_type: str, options: dict[str, Any]
-    ) -> asyncpg.Record | None:
+    ) -> JobRow | None:
         if key is None:
             return None
         model = await self.current_model(job_type, options)
-        row = await self._repo.find_cached(owner, key, model, self._min_life_s) if model else None
+        row = (
+            await pg_cache.find(self._pool, owner, key, model, self._min_life_s) if model else None
+        )
         CACHE_LOOKUPS.labels(type=job_type, outcome="hit" if row else "miss").inc()
         return row
 
-    async def reuse(self, job_id: UUID, source: asyncpg.Record) -> list[JobEvent]:
+    async def reuse(self, job_id: UUID, source: JobRow) -> list[JobEvent]:
         """Copy `source`'s outputs to `job_id` and return its `started` and `completed`."""
-        ids = list(source["output_file_ids"] or [])
-        files = {f["id"]: f for f in await self._repo.output_files(ids)}
+        ids = source.output_file_ids
+        files = {f.id: f for f in await pg_files.live(self._pool, ids)}
         if len(files) != len(ids):
             raise LookupError("the cached job's outputs are gone")
         outputs: list[OutputFile] = []
         renamed: dict[str, str] = {}
         for old_id in ids:
             f = files[old_id]
-            name = f["object_key"].rsplit("/", 1)[-1]
+            name = f.object_key.rsplit("/", 1)[-1]
             key = output_key(job_id, name)
-            await self._store.copy(f["object_key"], key)
+            await self._store.copy(f.object_key, key)
             new_id = output_file_id(job_id, name)
             renamed[str(old_id)] = str(new_id)
             outputs.append(
                 OutputFile(
                     id=new_id,
                     object_key=key,
-                    filename=f["filename"],
-                    content_type=f["content_type"],
-                    size=f["size"],
-                    sha256=f["sha256"],
-                    duration_s=f["duration_s"],
+                    filename=f.record.filename,
+                    content_type=f.record.content_type,
+                    size=f.record.size,
+                    sha256=f.record.sha256,
+                    duration_s=f.record.duration_s,
                 )
             )
-        result = dict(source["result"] or {})
+        result = dict(source.result or {})
         if result.get("file_id") is not None:
             result["file_id"] = renamed.get(str(result["file_id"]), result["file_id"])
         result.pop("url", None)  # presigned at every read, for the new job's own copy
-        result.update(cached=True, cached_from=str(source["id"]))
+        result.update(cached=True, cached_from=str(source.id))
         common = {"job_id": job_id, "producer": PRODUCER}
         return [
             JobStarted(**common, worker="result-cache"),
@@ -136,7 +140,7 @@ class ResultCache:
                 **common,
                 result=_RESULT.validate_python(result),
                 outputs=outputs,
-                language=source["language"],
-                model=source["cache_model"],
+                language=source.language,
+                model=source.cache_model,
             ),
         ]

@@ -13,33 +13,15 @@ Timeouts, connection errors and 5xx are retried with exponential backoff up to
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
-import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
-import httpx
-
-from services.common.logging import get_logger
-from services.common.periodic import Periodic
-
-from .metrics import WEBHOOK_ATTEMPTS
-from .repository import Repository
-
-log = get_logger(__name__)
 SIGNATURE_HEADER = "Jetscribe-Signature"
 TIMESTAMP_HEADER = "Jetscribe-Timestamp"
-
-
-class InvalidCallback(ValueError):
-    pass
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -65,34 +47,6 @@ def payload(
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _is_private(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return not ip.is_global or ip.is_multicast
-
-
-async def check_url(url: str, allow_private: bool) -> None:
-    """http(s) only; with `allow_private` False, no host that resolves to a private,
-    loopback or link-local address (checked again at every delivery: DNS may change)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidCallback("callback_url must be an http or https URL with a host")
-    if parts.username or parts.password:
-        raise InvalidCallback("callback_url must not carry credentials")
-    if allow_private:
-        return
-    host = parts.hostname
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
-    except OSError as exc:
-        raise InvalidCallback(f"callback_url host {host!r} does not resolve") from exc
-    if any(_is_private(str(info[4][0])) for info in infos):
-        raise InvalidCallback(
-            f"callback_url host {host!r} is a private address (WEBHOOK_ALLOW_PRIVATE=false)"
-        )
-
-
 @dataclass(frozen=True)
 class WebhookPolicy:
     secret: str | None
@@ -106,73 +60,3 @@ class WebhookPolicy:
 
     def backoff(self, attempt: int) -> float:
         return float(min(self.backoff_base_s * 2 ** (attempt - 1), self.backoff_max_s))
-
-
-class WebhookSender:
-    def __init__(self, repo: Repository, policy: WebhookPolicy) -> None:
-        self._repo = repo
-        self._policy = policy
-        self._client = httpx.AsyncClient(timeout=policy.timeout_s, follow_redirects=False)
-        self._loop = Periodic("webhooks", self.send_due, policy.poll_s)
-
-    def wake(self) -> None:
-        """New deliveries were committed: send now rather than at the next poll."""
-        self._loop.wake()
-
-    async def start(self) -> None:
-        await self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
-        await self._client.aclose()
-
-    async def send_due(self) -> int:
-        lease = self._policy.timeout_s * 3 + 30
-        rows = await self._repo.claim_webhooks(self._policy.concurrency, lease)
-        await asyncio.gather(*(self._deliver(r) for r in rows))
-        return len(rows)
-
-    async def _deliver(self, row: Any) -> None:
-        attempt = row["attempts"] + 1
-        body = bytes(row["payload"])
-        status_code: int | None = None
-        error: str | None = None
-        started = time.perf_counter()
-        try:
-            await check_url(row["url"], self._policy.allow_private)
-            timestamp = int(time.time())
-            headers = {
-                "content-type": "application/json",
-                "user-agent": "jetscribe-webhooks/1",
-                TIMESTAMP_HEADER: str(timestamp),
-                "Jetscribe-Delivery": f"{row['job_id']}:{attempt}",
-            }
-            if self._policy.secret:
-                headers[SIGNATURE_HEADER] = sign(self._policy.secret, timestamp, body)
-            response = await self._client.post(row["url"], content=body, headers=headers)
-            status_code = response.status_code
-            retry = status_code >= 500
-            ok = 200 <= status_code < 300
-        except InvalidCallback as exc:
-            error, retry, ok = str(exc), False, False
-        except httpx.HTTPError as exc:
-            error, retry, ok = f"{type(exc).__name__}: {exc}".strip(": "), True, False
-        duration_ms = (time.perf_counter() - started) * 1000
-        if ok:
-            outcome, retry_in = "delivered", None
-        elif retry and attempt < self._policy.max_attempts:
-            outcome, retry_in = "pending", self._policy.backoff(attempt)
-        else:
-            outcome, retry_in = "failed", None
-        WEBHOOK_ATTEMPTS.labels(outcome="ok" if ok else ("retry" if retry else "final")).inc()
-        log.info(
-            "webhook attempt",
-            job_id=str(row["job_id"]),
-            attempt=attempt,
-            status_code=status_code,
-            error=error,
-            outcome=outcome,
-        )
-        await self._repo.record_webhook_attempt(
-            row["id"], attempt, status_code, error, duration_ms, outcome, retry_in
-        )

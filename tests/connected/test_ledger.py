@@ -28,16 +28,18 @@ from contracts import (
     TranscribeResult,
     streams,
 )
+from services.ledger.adapters.pg import init_connection
+from services.ledger.adapters.pg import outbox as pg_outbox
+from services.ledger.adapters.pg.migrate import apply_migrations, available
 from services.ledger.dispatcher import Dispatcher
-from services.ledger.migrate import apply_migrations, available
-from services.ledger.repository import OutboxMessage, Repository, init_connection
-from services.ledger.service import Ledger
+from services.ledger.ledger import Ledger
+from services.ledger.records import OutboxMessage
+from tests.support.waiting import async_wait_until
 
 
 @dataclass
 class LedgerFixture:
     ledger: Ledger
-    repo: Repository
     dispatcher: Dispatcher
     pool: asyncpg.Pool
     nc: Client
@@ -47,10 +49,9 @@ class LedgerFixture:
 async def ledger(database_url: str, nc: Client) -> AsyncIterator[LedgerFixture]:
     pool = await asyncpg.create_pool(database_url, init=init_connection, min_size=1, max_size=4)
     await apply_migrations(pool)
-    repo = Repository(pool)
-    dispatcher = Dispatcher(repo, nc.jetstream(), sweep_interval_s=0.2)
+    dispatcher = Dispatcher(pool, nc.jetstream(), sweep_interval_s=0.2)
     await dispatcher.start()
-    yield LedgerFixture(Ledger(repo, dispatcher), repo, dispatcher, pool, nc)
+    yield LedgerFixture(Ledger(pool, dispatcher), dispatcher, pool, nc)
     await dispatcher.stop()
     await pool.close()
 
@@ -120,14 +121,14 @@ async def test_a_created_job_is_pending_and_its_command_reaches_jetstream(
     assert command.job_id == submit.job_id
     assert command.input_key == f"files/{file_id}"
     assert command.options["beam_size"] == 2 and command.options["task"] == "transcribe"
-    for _ in range(100):  # marked right after JetStream confirms every row of the batch
+
+    async def all_published() -> bool:  # marked right after JetStream confirms the batch
         unpublished = await ledger.pool.fetchval(
             "SELECT count(*) FROM outbox WHERE published_at IS NULL"
         )
-        if unpublished == 0:
-            break
-        await asyncio.sleep(0.05)
-    assert unpublished == 0
+        return bool(unpublished == 0)
+
+    await async_wait_until(all_published, 10, "every outbox row marked published")
 
 
 async def test_submitting_the_same_job_twice_creates_it_once(ledger: LedgerFixture) -> None:
@@ -153,12 +154,11 @@ async def test_unconfirmed_dispatches_are_republished_on_start_up(
     pool = await asyncpg.create_pool(database_url, init=init_connection, min_size=1, max_size=2)
     try:
         await apply_migrations(pool)
-        repo = Repository(pool)
         job_id = uuid.uuid4()
         run = RunJob(job_id=job_id, type="transcribe", file_id=uuid.uuid4(), input_key="files/x")  # type: ignore[arg-type]
         # A row committed by a ledger that crashed before publishing it.
         async with pool.acquire() as conn:
-            await repo.add_outbox(
+            await pg_outbox.insert(
                 conn,
                 [
                     OutboxMessage(
@@ -166,7 +166,7 @@ async def test_unconfirmed_dispatches_are_republished_on_start_up(
                     )
                 ],
             )
-        dispatcher = Dispatcher(repo, nc.jetstream())
+        dispatcher = Dispatcher(pool, nc.jetstream())
         await dispatcher.start()
         await dispatcher.stop()
         [command] = await run_commands(nc, 1)
@@ -174,7 +174,7 @@ async def test_unconfirmed_dispatches_are_republished_on_start_up(
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
         # Published twice (a second start-up sweep), delivered once: Nats-Msg-Id dedup.
         await pool.execute("UPDATE outbox SET published_at = NULL")
-        dispatcher = Dispatcher(repo, nc.jetstream())
+        dispatcher = Dispatcher(pool, nc.jetstream())
         await dispatcher.start()
         await dispatcher.stop()
         info = await nc.jetstream().stream_info(streams.JOBS_STREAM)

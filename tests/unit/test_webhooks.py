@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from services.ledger.webhooks import InvalidCallback, WebhookPolicy, check_url, sign, verify
+from services.ledger.callback_urls import InvalidCallback, check_url
+from services.ledger.webhooks import WebhookPolicy, sign, verify
 
 
 def test_a_signature_covers_the_timestamp_and_the_body() -> None:

@@ -1,4 +1,4 @@
-"""The ledger's event intake: one durable pull consumer on `jobs.events.>`, in batches.
+"""`jobs.events.>`: the ledger's event intake, one durable pull consumer, in batches.
 
 A plain nats-py loop rather than a FastStream subscriber on purpose: a single `fetch`
 returns at once with whatever is available (up to the batch size), so events are
@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from contracts import JobEvent, parse_event, streams, subjects
 from services.common.logging import get_logger
 
-from .dispatcher import LEDGER_ORIGIN, ORIGIN_HEADER
-from .service import Ledger
+from ..dispatcher import LEDGER_ORIGIN, ORIGIN_HEADER
+from ..ledger import Ledger
 
 log = get_logger(__name__)
 
@@ -61,10 +61,10 @@ class EventIntake:
                 await self._sub.unsubscribe()
 
     async def _loop(self) -> None:
-        assert self._sub is not None
-        while self._running:
+        sub = self._sub
+        while self._running and sub is not None:
             try:
-                msgs = await self._sub.fetch(self._batch_size, timeout=self._timeout)
+                msgs = await sub.fetch(self._batch_size, timeout=self._timeout)
             except TimeoutError:
                 continue
             except Exception as exc:  # connection trouble: nats-py reconnects

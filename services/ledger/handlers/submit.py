@@ -1,0 +1,67 @@
+"""`jobs.submit`: upstream systems publish `SubmitJob` here directly (JetStream)."""
+
+from __future__ import annotations
+
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from contracts import ErrorCode, ErrorInfo, SubmitJob, first_error, raw, streams, subjects
+from services.common import jetstream, tracing
+from services.common.logging import get_logger
+
+from ..ledger import Ledger
+
+log = get_logger(__name__)
+
+
+def register(broker: NatsBroker, ledger: Ledger, max_deliver: int) -> None:
+    @broker.subscriber(
+        subjects.JOBS_SUBMIT,
+        stream=JStream(streams.JOBS_STREAM, declare=False),
+        durable=streams.LEDGER_SUBMIT_CONSUMER,
+        config=jetstream.ledger_submit_consumer(max_deliver),
+        pull_sub=PullSub(batch_size=20, timeout=1.0),
+        ack_policy=AckPolicy.MANUAL,
+        title="jobs.submit",
+    )
+    async def on_submit(msg: NatsMessage) -> None:
+        message: Msg = msg.raw_message
+        try:
+            with tracing.span(subjects.JOBS_SUBMIT, message.headers or {}):
+                await handle_submission(ledger, message.data, message.headers or {})
+        except Exception as exc:
+            delivered = message.metadata.num_delivered
+            log.warning("submission not stored, will retry", error=str(exc), delivered=delivered)
+            await msg.nack(delay=min(2.0 * delivered, 30.0))
+            return
+        await msg.ack()
+
+
+async def handle_submission(ledger: Ledger, data: bytes, headers: dict[str, str]) -> None:
+    """Store one `SubmitJob` published on NATS, or record why it was rejected.
+
+    A rejection whose payload names a job id becomes a failed job (the submitter follows
+    `jobs.events.<job_id>` and sees `JobFailed`); one with no usable id is only logged.
+    """
+    try:
+        submit = SubmitJob.model_validate_json(data)
+    except ValidationError as exc:
+        fields = raw.json_object(data)
+        job_id = raw.job_id(data)
+        codes = {str(e["loc"][0]) if e["loc"] else "" for e in exc.errors()}
+        code = ErrorCode.UNKNOWN_JOB_TYPE if "type" in codes else ErrorCode.INVALID_MESSAGE
+        message = first_error(exc)
+        log.warning("invalid submission", job_id=str(job_id), code=code.value, error=message)
+        if job_id is not None:
+            await ledger.reject(
+                job_id,
+                str(fields.get("owner") or "default"),
+                str(fields.get("type") or "unknown")[:64],
+                ErrorInfo(code=code.value, message=message),
+                headers.get("Nats-Msg-Id"),
+            )
+        return
+    await ledger.submit(submit, source="nats", record_rejection=True)

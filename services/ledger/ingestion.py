@@ -1,0 +1,65 @@
+"""Use case: store events (idempotently) and fold the new ones into their jobs.
+
+One transaction per batch: store the events, lock and read what they touch, plan
+(planner.py, pure), apply the plan; only after the commit are the outbox rows the plan
+wrote published and the webhook sender woken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from contracts import JobEvent
+
+from .adapters.pg import Pool, transaction
+from .adapters.pg import events as pg_events
+from .adapters.pg import fold as pg_fold
+from .dispatcher import Dispatcher
+from .metrics import EVENTS_INGESTED, INGEST_BATCH, JOBS_CREATED, JOBS_FINISHED
+from .planner import FoldPlan, plan
+
+
+class Ingestion:
+    def __init__(
+        self, pool: Pool, dispatcher: Dispatcher, on_webhooks: Callable[[], None] | None = None
+    ) -> None:
+        self._pool = pool
+        self._dispatcher = dispatcher
+        self._on_webhooks = on_webhooks or (lambda: None)
+
+    async def ingest(self, events: list[JobEvent], *, own: bool = False) -> int:
+        """Returns how many of `events` were new.
+
+        `own`: events the ledger made itself (cancel, cache hits, expiry): they are also
+        published, through the outbox of the same transaction. Jobs that move because
+        of others (a pipeline's top-level job, a batch parent) get events of their own
+        (see mirror.py); jobs reaching a terminal state with a `callback_url` get a
+        webhook delivery row.
+        """
+        fresh, folded, applied = await self._store_and_fold(events, own)
+        if applied is not None:
+            self._dispatcher.kick(applied.outbox_ids, applied.messages)  # only now: committed
+            for job_type in applied.steps_created:
+                JOBS_CREATED.labels(type=job_type, source="pipeline").inc()
+        if folded is not None:
+            if folded.webhooks:
+                self._on_webhooks()
+            for job_type, status in folded.finished:
+                JOBS_FINISHED.labels(type=job_type, status=status).inc()
+        INGEST_BATCH.observe(len(events))
+        for event in events:
+            EVENTS_INGESTED.labels(kind=event.kind).inc()
+        return len(fresh)
+
+    async def _store_and_fold(
+        self, events: list[JobEvent], own: bool
+    ) -> tuple[list[JobEvent], FoldPlan | None, pg_fold.Applied | None]:
+        async with transaction(self._pool) as conn:
+            stored = await pg_events.insert(conn, events)
+            fresh = [e for e in events if e.event_id in stored]
+            if not fresh:
+                return fresh, None, None
+            fold_input = await pg_fold.load(conn, sorted({e.job_id for e in fresh}))
+            folded = plan(fold_input, fresh, own=own, now=datetime.now(UTC))
+            return fresh, folded, await pg_fold.apply(conn, folded)
