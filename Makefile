@@ -18,7 +18,7 @@ export ORT_DISABLE_TELEMETRY := 1
 help:
 	@echo "make dev      run NATS, PostgreSQL, S3 and every service; gateway on :8000 (PORT=...)"
 	@echo "make test     the whole test suite (unit, local, handlers, connected, end to end, deploy)"
-	@echo "make lint     ruff + mypy      make check  lint + test"
+	@echo "make lint     ruff + mypy + import rules (lint-imports)      make check  lint + test"
 	@echo "make schemas  export JSON Schema / AsyncAPI of the contracts"
 	@echo "make bench    benchmarks (never part of make test), results in tests/bench/results"
 
@@ -67,6 +67,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check contracts services tests
 	$(BIN)/ruff format --check contracts services tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format contracts services tests

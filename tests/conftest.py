@@ -15,8 +15,8 @@ import pytest
 from nats.aio.client import Client
 
 from services.common import jetstream
+from services.common.adapters.s3 import ObjectStore
 from services.common.settings import S3Settings
-from services.common.storage import ObjectStore
 from tests.support import media
 from tests.support.infra import S3Endpoint, nats_server, postgres_server, s3_server, unavailable
 

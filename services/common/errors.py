@@ -2,16 +2,15 @@
 
     JetscribeError
     ├── PermanentError      never retried: the job fails at once (message terminated)
-    │   ├── InvalidMessage      payload that does not parse / unsupported schema_version
     │   ├── InvalidOptions
-    │   ├── UnknownJobType
     │   ├── UnreadableMedia
     │   ├── UnsupportedMedia
     │   └── InputNotFound
     └── TransientError      retried through JetStream redelivery (nak with delay)
         └── StorageUnavailable
 
-Adapters translate driver errors into these at the boundary.
+Adapters translate driver errors into these at the boundary. A service's own error
+types (LLM, model) live in its `errors.py` and derive from these.
 """
 
 from __future__ import annotations
@@ -34,16 +33,8 @@ class PermanentError(JetscribeError):
     pass
 
 
-class InvalidMessage(PermanentError):
-    code = ErrorCode.INVALID_MESSAGE
-
-
 class InvalidOptions(PermanentError):
     code = ErrorCode.INVALID_OPTIONS
-
-
-class UnknownJobType(PermanentError):
-    code = ErrorCode.UNKNOWN_JOB_TYPE
 
 
 class UnreadableMedia(PermanentError):

@@ -8,8 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from contracts import OutputFile
 
+from .adapters.s3 import ObjectStore, output_key
 from .metrics import S3_BYTES
-from .storage import ObjectStore, output_key
 
 
 def output_file_id(job_id: UUID, name: str) -> UUID:

@@ -2,143 +2,192 @@
 
 A worker provides its settings, a name and one `Execute` per job type it handles;
 this module wires each type to its durable pull consumer through FastStream, with
-manual acks and one fetch per free slot.
+manual acks and one fetch per free slot (`settings.max_concurrent_jobs`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from faststream import AckPolicy
-from faststream.nats import JStream, NatsMessage, PullSub
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from nats.js import JetStreamContext
 
 from contracts import JobType, streams
 
 from . import jetstream
+from .adapters.nats import EventPublisher, make_broker, stream_settings
+from .adapters.s3 import ObjectStore, output_key
 from .http import HealthServer
+from .job_context import Execute
+from .job_runner import JobRunner
 from .lag import ConsumerLag
 from .logging import get_logger
-from .messaging import EventPublisher, make_broker, stream_settings, wait_for_stop_signal
 from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS
-from .settings import ServiceSettings
+from .settings import WorkerSettings
+from .signals import wait_for_stop_signal
 from .startup import wait_for
-from .storage import ObjectStore, output_key
-from .worker import Execute, JobRunner, WorkerPolicy
+from .worker_policy import WorkerPolicy
 
 log = get_logger(__name__)
+ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+@dataclass
+class Worker:
+    """What `run_worker` sets up: the broker, its JetStream context, one runner a type."""
+
+    name: str
+    settings: WorkerSettings
+    broker: NatsBroker
+    js: JetStreamContext
+    runners: list[JobRunner] = field(default_factory=list)
 
 
 async def run_worker(
     name: str,
-    settings: ServiceSettings,
+    settings: WorkerSettings,
     handlers: Mapping[JobType, Execute],
-    policy: WorkerPolicy,
-    slots: int,
-    ack_wait_s: float,
-    extra_ready: Callable[[], Awaitable[dict[str, bool]]] | None = None,
+    *,
     identity: str | None = None,
     store: ObjectStore | None = None,
-    shutdown_grace_s: float = 30.0,
+    extra_ready: ReadyCheck | None = None,
 ) -> None:
     """`identity`: what produces the results (model, tool version), announced in the
     workers KV bucket for the ledger's result cache. `store`: partial outputs of a
-    cancelled job are deleted from it.
+    cancelled job are deleted from it. `extra_ready`: checks added to `/readyz`.
 
     On SIGTERM/SIGINT the worker stops pulling, lets the jobs in hand finish for
-    `shutdown_grace_s`, then stops them and hands them back (nak: another replica takes
-    them at once), and returns."""
-    # FastStream waits for running handlers when it stops; our own timer hands jobs back
-    # before that wait would give up.
-    broker = make_broker(settings, name, graceful_timeout=shutdown_grace_s + 60.0)
-    await wait_for("nats", broker.connect)
-    js = broker.connection.jetstream()
-    cfg = stream_settings(settings)
-    await jetstream.ensure_streams(js, cfg)
-    publisher = EventPublisher(js, name)
+    `settings.shutdown_grace_s`, then stops them and hands them back (nak: another
+    replica takes them at once), and returns."""
+    for notice in settings.deprecations:
+        log.warning("deprecated setting", notice=notice)
+    worker = await _connect(name, settings)
+    publisher = EventPublisher(worker.js, name)
     if identity is not None:
-        kv = await jetstream.workers_kv(js, cfg)
-        for job_type in handlers:
-            await kv.put(streams.model_key(job_type), identity.encode())
-
-    async def discard(job_id: UUID) -> None:
-        if store is not None:
-            await store.remove_prefix(output_key(job_id, ""))
-
-    runners: list[JobRunner] = []
+        await _announce(worker, handlers, identity)
+    policy = WorkerPolicy.from_settings(settings)
     for job_type, execute in handlers.items():
-        consumer = jetstream.worker_consumer(
-            job_type, ack_wait_s=ack_wait_s, max_deliver=policy.max_deliver
-        )
-        await jetstream.ensure_consumer(js, streams.JOBS_STREAM, consumer)
-
-        def record(outcome: str, seconds: float, t: str = job_type.value) -> None:
-            JOBS.labels(type=t, outcome=outcome).inc()
-            JOB_SECONDS.labels(type=t).observe(seconds)
-
         runner = JobRunner(
-            broker.connection,
+            worker.broker.connection,
             publisher,
             execute,
             policy,
             job_type.value,
-            record,
+            on_outcome=_recorder(job_type),
             identity=identity,
-            discard=discard,
+            discard=_discarder(store),
         )
-        runners.append(runner)
+        await _subscribe(worker, job_type, runner, policy)
+    await _serve(worker, handlers, extra_ready)
 
-        async def handle(
-            msg: NatsMessage, runner: JobRunner = runner, t: str = job_type.value
-        ) -> None:
-            IN_FLIGHT.labels(type=t).inc()
-            try:
-                await runner.handle(msg)
-            finally:
-                IN_FLIGHT.labels(type=t).dec()
 
-        broker.subscriber(
-            consumer.filter_subject or "",
-            stream=JStream(streams.JOBS_STREAM, declare=False),
-            durable=consumer.durable_name,
-            config=consumer,
-            # One fetch per free slot: the replica never holds more jobs than it can run.
-            pull_sub=PullSub(batch_size=slots, timeout=5.0),
-            ack_policy=AckPolicy.MANUAL,
-            title=consumer.filter_subject,
-        )(handle)
+async def _connect(name: str, settings: WorkerSettings) -> Worker:
+    # FastStream waits for running handlers when it stops; our own timer hands jobs back
+    # before that wait would give up.
+    broker = make_broker(settings, name, graceful_timeout=settings.shutdown_grace_s + 60.0)
+    await wait_for("nats", broker.connect)
+    js = broker.connection.jetstream()
+    await jetstream.ensure_streams(js, stream_settings(settings))
+    return Worker(name, settings, broker, js)
+
+
+async def _announce(worker: Worker, handlers: Mapping[JobType, Execute], identity: str) -> None:
+    """Name what produces each type's results in the workers KV bucket (result cache)."""
+    kv = await jetstream.workers_kv(worker.js, stream_settings(worker.settings))
+    for job_type in handlers:
+        await kv.put(streams.model_key(job_type), identity.encode())
+
+
+def _recorder(job_type: JobType) -> Callable[[str, float], None]:
+    def record(outcome: str, seconds: float) -> None:
+        JOBS.labels(type=job_type.value, outcome=outcome).inc()
+        JOB_SECONDS.labels(type=job_type.value).observe(seconds)
+
+    return record
+
+
+def _discarder(store: ObjectStore | None) -> Callable[[UUID], Awaitable[None]]:
+    async def discard(job_id: UUID) -> None:
+        if store is not None:
+            await store.remove_prefix(output_key(job_id, ""))
+
+    return discard
+
+
+async def _subscribe(
+    worker: Worker, job_type: JobType, runner: JobRunner, policy: WorkerPolicy
+) -> None:
+    """The type's durable consumer (created or updated) and a subscriber pulling from it."""
+    consumer = jetstream.worker_consumer(
+        job_type, ack_wait_s=worker.settings.ack_wait_s, max_deliver=policy.max_deliver
+    )
+    await jetstream.ensure_consumer(worker.js, streams.JOBS_STREAM, consumer)
+
+    async def handle(msg: NatsMessage) -> None:
+        IN_FLIGHT.labels(type=job_type.value).inc()
+        try:
+            await runner.handle(msg)
+        finally:
+            IN_FLIGHT.labels(type=job_type.value).dec()
+
+    worker.broker.subscriber(
+        consumer.filter_subject or "",
+        stream=JStream(streams.JOBS_STREAM, declare=False),
+        durable=consumer.durable_name,
+        config=consumer,
+        # One fetch per free slot: the replica never holds more jobs than it can run.
+        pull_sub=PullSub(batch_size=worker.settings.max_concurrent_jobs, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+        title=consumer.filter_subject,
+    )(handle)
+    worker.runners.append(runner)
+
+
+async def _serve(
+    worker: Worker, handlers: Mapping[JobType, Execute], extra_ready: ReadyCheck | None
+) -> None:
+    """Pull until SIGTERM/SIGINT, with the health port and consumer lag, then stop."""
+    settings = worker.settings
 
     async def ready() -> dict[str, bool]:
-        checks = {"nats": broker.connection.is_connected}
+        checks = {"nats": worker.broker.connection.is_connected}
         if extra_ready is not None:
             checks.update(await extra_ready())
         return checks
 
     health = HealthServer(settings.health_host, settings.health_port, ready)
     lag = ConsumerLag(
-        js, [(streams.JOBS_STREAM, streams.worker_consumer_name(t)) for t in handlers]
+        worker.js, [(streams.JOBS_STREAM, streams.worker_consumer_name(t)) for t in handlers]
     )
-    await broker.start()
+    await worker.broker.start()
     await lag.start()
     if settings.health_port:
         await health.start()
-    log.info(f"{name} started", handles=[t.value for t in handlers])
+    log.info(f"{worker.name} started", handles=[t.value for t in handlers])
     try:
         await wait_for_stop_signal()
     finally:
-        log.info(f"{name} stopping", grace_s=shutdown_grace_s)
-
-        async def hand_back_after_grace() -> None:
-            await asyncio.sleep(shutdown_grace_s)
-            handed = sum(r.hand_back_all() for r in runners)
-            if handed:
-                log.info("grace period over: handing jobs back", jobs=handed)
-
+        log.info(f"{worker.name} stopping", grace_s=settings.shutdown_grace_s)
         await lag.stop()
-        timer = asyncio.create_task(hand_back_after_grace())
-        await broker.stop()  # no new jobs; returns once the jobs in hand are done
-        timer.cancel()
+        await _drain(worker)
         if settings.health_port:
             await health.stop()
-        log.info(f"{name} stopped")
+        log.info(f"{worker.name} stopped")
+
+
+async def _drain(worker: Worker) -> None:
+    """Stop pulling and wait for the jobs in hand; after the grace period, hand them back."""
+
+    async def hand_back_after_grace() -> None:
+        await asyncio.sleep(worker.settings.shutdown_grace_s)
+        handed = sum(r.hand_back_all() for r in worker.runners)
+        if handed:
+            log.info("grace period over: handing jobs back", jobs=handed)
+
+    timer = asyncio.create_task(hand_back_after_grace())
+    await worker.broker.stop()  # no new jobs; returns once the jobs in hand are done
+    timer.cancel()

@@ -1,13 +1,14 @@
-"""ConvertOptions → an ffmpeg command (through ffmpeg-python): pure, no I/O."""
+"""ConvertOptions → ffmpeg's arguments (the adapter compiles them into argv): pure, no I/O."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-import ffmpeg
-
 from contracts import ConvertOptions
+
+# Before ffmpeg's own arguments: quiet, never interactive, progress lines on stdout.
+GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-nostats", "-progress", "pipe:1")
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,16 @@ def wants_video(options: ConvertOptions) -> bool:
     return PRESETS[options.preset].video and not options.audio_only
 
 
-def build_command(
-    binary: str, source: str, target: str, options: ConvertOptions, has_video: bool
-) -> list[str]:
-    """The full argv: global options first, then ffmpeg-python's input/output part."""
+@dataclass(frozen=True)
+class FfmpegArgs:
+    """ffmpeg's input and output options, as ffmpeg-python keyword arguments."""
+
+    input: dict[str, Any]
+    output: dict[str, Any]
+
+
+def ffmpeg_args(options: ConvertOptions, has_video: bool) -> FfmpegArgs:
+    """The preset's options with the job's own (trim, size, bitrates) applied."""
     preset = PRESETS[options.preset]
     args = dict(preset.output_args)
     input_args: dict[str, Any] = {}
@@ -118,15 +125,12 @@ def build_command(
     if options.audio_bitrate and args.get("acodec") != "pcm_s16le":
         args["b:a"] = options.audio_bitrate
     args["map_metadata"] = -1  # client text from the input never travels along
-    stream = ffmpeg.input(source, **input_args).output(target, **args)
-    compiled: list[str] = stream.compile(cmd=binary)
-    return [
-        compiled[0],
-        "-hide_banner",
-        "-nostdin",
-        "-y",
-        "-nostats",
-        "-progress",
-        "pipe:1",
-        *compiled[1:],
-    ]
+    return FfmpegArgs(input=input_args, output=args)
+
+
+def output_duration(options: ConvertOptions, input_duration_s: float | None) -> float | None:
+    """How long the output runs (the trim applied), when the input's duration is known."""
+    if input_duration_s is None:
+        return None
+    end = options.end_s if options.end_s is not None else input_duration_s
+    return max(0.0, min(end, input_duration_s) - (options.start_s or 0.0))

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts import ErrorCode
+from services.common.logging import get_logger
 
 from .errors import ApiError
+from .settings import GatewaySettings
+
+log = get_logger(__name__)
 
 OPEN_TENANT = "default"  # everything belongs to it when authentication is disabled
 
@@ -115,3 +119,18 @@ class Authenticator:
             "unknown API key",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+
+
+def authenticator(settings: GatewaySettings) -> Authenticator:
+    """Refuses to start with no key unless open mode is asked for explicitly."""
+    keys = load_keys(settings.api_keys, settings.api_keys_file)
+    if not keys and not settings.auth_disabled:
+        raise SystemExit(
+            "no API keys configured: set API_KEYS (tenant:<sha256 of the key>, see "
+            "`jetscribe-keys new <tenant>`) or API_KEYS_FILE, or AUTH_DISABLED=true for an "
+            "open development gateway"
+        )
+    if settings.auth_disabled:
+        log.warning("authentication is disabled (AUTH_DISABLED=true): anyone can use this API")
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    return Authenticator(keys, settings.auth_disabled, limiter)

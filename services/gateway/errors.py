@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contracts import ErrorCode, ErrorInfo
+from contracts import ErrorCode, ErrorInfo, first_error
+
+# Where FastAPI says a bad value came from: not part of the field's name in our errors.
+REQUEST_PARTS = ("body", "query", "path")
 
 # Ledger error codes → HTTP status.
 STATUS_BY_CODE: dict[str, int] = {
@@ -36,7 +41,7 @@ class ApiError(Exception):
         self.headers = headers
 
     @classmethod
-    def from_info(cls, info: ErrorInfo) -> ApiError:
+    def from_info(cls, info: ErrorInfo) -> Self:
         return cls(STATUS_BY_CODE.get(info.code, 500), info.code, info.message)
 
 
@@ -54,10 +59,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc)
+        loc = [str(p) for p in first.get("loc", ()) if p not in REQUEST_PARTS]
         code = ErrorCode.INVALID_OPTIONS if loc[:1] == ["options"] else ErrorCode.INVALID_REQUEST
-        message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+        message = first_error([{**first, "loc": loc}])
         return JSONResponse(error_body(code, message), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

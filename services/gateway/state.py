@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from nats.aio.client import Client
 
-from services.common.storage import ObjectStore
+from services.common.adapters.s3 import ObjectStore
 
+from .adapters.ledger import LedgerClient
 from .auth import Authenticator
-from .ledger_client import LedgerClient
 from .settings import GatewaySettings
 
 

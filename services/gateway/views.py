@@ -18,7 +18,7 @@ from contracts import (
     StepState,
     WebhookDelivery,
 )
-from services.common.storage import ObjectStore
+from services.common.adapters.s3 import ObjectStore
 
 
 class FileOut(BaseModel):

@@ -11,12 +11,13 @@ from nats.js.kv import KeyValue
 
 from contracts import streams
 from services.common import jetstream
+from services.common.adapters.nats import make_broker, stream_settings
+from services.common.adapters.s3 import ObjectStore
 from services.common.http import HealthServer
 from services.common.lag import ConsumerLag
 from services.common.logging import get_logger
-from services.common.messaging import make_broker, stream_settings, wait_for_stop_signal
+from services.common.signals import wait_for_stop_signal
 from services.common.startup import wait_for
-from services.common.storage import ObjectStore
 
 from .adapters import pg
 from .adapters.pg.migrate import apply_migrations

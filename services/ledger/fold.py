@@ -58,6 +58,7 @@ def _finish(state: JobState, at: datetime, **changes: Any) -> JobState:
 
 
 def fold(state: JobState, event: JobEvent) -> JobState:
+    # long: one case per event kind, side by side, is how these rules are checked.
     """Return the state after `event`; unchanged if the event is stale or redundant."""
     if isinstance(event, JobExpired):
         return replace(state, status=JobStatus.EXPIRED) if state.terminal else state

@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from contracts import JobEvent, JobExpired
+from services.common.adapters.s3 import ObjectStore, output_key
 from services.common.logging import get_logger
 from services.common.periodic import Periodic
-from services.common.storage import ObjectStore, output_key
 
 from .adapters.pg import Pool
 from .adapters.pg import retention as pg_retention

@@ -31,9 +31,9 @@ from contracts import (
     OutputFile,
     streams,
 )
+from services.common.adapters.s3 import ObjectStore, output_key
 from services.common.logging import get_logger
 from services.common.outputs import output_file_id
-from services.common.storage import ObjectStore, output_key
 
 from .adapters.pg import Pool
 from .adapters.pg import cache as pg_cache

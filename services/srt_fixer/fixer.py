@@ -37,14 +37,27 @@ ANSWER_FORMAT = (
 
 
 class SubtitleParseError(ValueError):
-    pass
+    """Not an SRT file; `reason` is the parser's word, None when it simply holds no cue."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def decode(data: bytes) -> str:
+    """An SRT file's text: UTF-8 (with or without BOM), else Latin-1."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def parse(text: str) -> list[srt.Subtitle]:
+    """The cues of an SRT file (at least one); the one place SRT text is parsed."""
     try:
         cues = list(srt.parse(text))
     except (srt.SRTParseError, ValueError) as exc:
-        raise SubtitleParseError(f"not a valid SRT file: {exc}") from exc
+        raise SubtitleParseError(f"not a valid SRT file: {exc}", str(exc)) from exc
     if not cues:
         raise SubtitleParseError("the SRT file has no cues")
     return cues

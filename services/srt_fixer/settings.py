@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from services.common.settings import WorkerSettings
+from services.common.settings import WorkerSettings, renamed_env
 
 
 class SrtFixerSettings(WorkerSettings):
@@ -19,6 +19,13 @@ class SrtFixerSettings(WorkerSettings):
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_attempts: int = Field(default=3, ge=1, le=10, description="Per call, transient errors.")
     llm_backoff_s: float = Field(default=1.0, ge=0)
-    max_concurrent_jobs: int = Field(default=8, ge=1, le=64)
+    max_concurrent_jobs: int = renamed_env(
+        "SRT_FIXER_MAX_CONCURRENT_JOBS",
+        "MAX_CONCURRENT_JOBS",
+        default=8,
+        ge=1,
+        le=64,
+        description="Jobs at once per replica (I/O-bound; LLM calls bounded apart).",
+    )
     max_deliver: int = Field(default=3, ge=1)
     health_port: int = 8084

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-import srt
-
-from .fixer import InvalidAnswer, load_json
+from .fixer import InvalidAnswer, SubtitleParseError, load_json, parse
 
 CHUNK_CHARS = 12_000  # comfortably inside any current model's context
 
@@ -38,11 +36,12 @@ def text_of(data: bytes) -> str:
             return " ".join(str(s.get("text", "")) for s in segments if isinstance(s, dict))
         raise NotATextSource("JSON without transcript text")
     try:
-        cues = list(srt.parse(raw))
-    except (srt.SRTParseError, ValueError) as exc:
-        raise NotATextSource(f"neither a transcript nor an SRT file: {exc}") from exc
-    if not cues:
-        raise NotATextSource("neither a transcript nor an SRT file")
+        cues = parse(raw)
+    except SubtitleParseError as exc:
+        message = "neither a transcript nor an SRT file"
+        raise NotATextSource(
+            f"{message}: {exc.reason}" if exc.reason is not None else message
+        ) from exc
     return " ".join(c.content.replace("\n", " ") for c in cues)
 
 

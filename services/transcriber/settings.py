@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from services.common.settings import WorkerSettings
+from services.common.settings import WorkerSettings, renamed_env
 
 
 def default_cache_dir() -> Path:
@@ -27,11 +27,13 @@ class TranscriberSettings(WorkerSettings):
         default="auto", description="auto: float16 on CUDA, int8 on CPU."
     )
     cpu_threads: int = Field(default=0, ge=0, description="0: one per job slot on 2 cores.")
-    max_concurrent_jobs: int = Field(
+    max_concurrent_jobs: int = renamed_env(
+        "TRANSCRIBER_MAX_CONCURRENT_JOBS",
+        "MAX_CONCURRENT_JOBS",
         default=1,
         ge=1,
         le=16,
-        description="Jobs at once per replica, each on its own model worker.",
+        description="Model slots: jobs at once per replica, each on its own model worker.",
     )
     model_cache_dir: Path = Field(default_factory=default_cache_dir)
     work_dir: Path | None = Field(default=None, description="Temp files (default: system temp).")

@@ -84,8 +84,8 @@ class Infra:
 
 def bench_engine(runs: int) -> None:
     from contracts import TranscribeOptions
-    from services.transcriber.engine import WhisperEngine, choose_device, decode
-    from services.transcriber.model_store import packaged_model
+    from services.transcriber.adapters.model_store import packaged_model
+    from services.transcriber.adapters.whisper import WhisperEngine, choose_device, decode
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -362,8 +362,7 @@ def bench_events(total: int = 50_000, jobs: int = 500) -> None:
 
 def bench_convert(runs: int) -> None:
     from contracts import ConvertOptions
-    from services.converter.ffmpeg_runner import ffmpeg_binary
-    from services.converter.presets import build_command
+    from services.converter.adapters.ffmpeg import build_command, ffmpeg_binary
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.common.adapters.s3 import ChunkPipe, ObjectStore
 from services.common.errors import InputNotFound
-from services.common.storage import ChunkPipe, ObjectStore
 
 
 async def test_a_stream_larger_than_one_part_is_uploaded_intact(

@@ -14,9 +14,10 @@ from nats.aio.client import Client
 
 from contracts import JobType, RunJob, parse_event, subjects
 from services.common.errors import StorageUnavailable, UnreadableMedia
-from services.common.settings import ServiceSettings
-from services.common.worker import JobContext, Outcome, WorkerPolicy
+from services.common.job_context import JobContext, Outcome
+from services.common.settings import WorkerSettings
 from services.common.worker_app import run_worker
+from tests.support.waiting import async_wait_until
 
 ATTEMPTS: list[int] = []
 
@@ -31,21 +32,41 @@ async def not_media(ctx: JobContext) -> Outcome:
     raise UnreadableMedia("cannot decode media: invalid data")
 
 
+async def pulling(nc: Client, task: asyncio.Task[None]) -> bool:
+    """The worker's consumer exists and the worker has a fetch waiting on it."""
+    if task.done():
+        task.result()  # a worker that died says why
+        raise AssertionError("the worker returned before pulling")
+    js = nc.jetstream()
+    subject = subjects.run_subject(JobType.CONVERT)
+    stream = await js.find_stream_name_by_subject(subject)
+    return any(
+        c.config.filter_subject == subject and (c.num_waiting or 0) > 0
+        for c in await js.consumers_info(stream)
+    )
+
+
 @contextlib.asynccontextmanager
-async def worker(nats_url: str, execute: object) -> AsyncIterator[None]:
+async def worker(nats_url: str, execute: object, nc: Client) -> AsyncIterator[None]:
     ATTEMPTS.clear()
-    settings = ServiceSettings(nats_url=nats_url, health_port=0)
+    settings = WorkerSettings(
+        nats_url=nats_url,
+        health_port=0,
+        jetscribe_dev_mode=True,
+        max_deliver=3,
+        heartbeat_s=1.0,
+        retry_backoff_s=(0.2, 0.4),
+        max_concurrent_jobs=1,
+        ack_wait_s=5.0,
+    )
     task = asyncio.create_task(
         run_worker(
             "test-worker",
             settings,
             {JobType.CONVERT: execute},  # type: ignore[dict-item]
-            WorkerPolicy(max_deliver=3, heartbeat_s=1.0, backoff_s=(0.2, 0.4)),
-            slots=1,
-            ack_wait_s=5.0,
         )
     )
-    await asyncio.sleep(1.0)  # consumer created
+    await async_wait_until(lambda: pulling(nc, task), 30, "the worker pulling jobs")
     try:
         yield
     finally:
@@ -73,7 +94,7 @@ async def run_one(nc: Client) -> list[dict[str, object]]:
 async def test_a_transient_error_is_retried_then_fails_with_attempts_and_last_error(
     nc: Client, nats_url: str
 ) -> None:
-    async with worker(nats_url, storage_down):
+    async with worker(nats_url, storage_down, nc):
         events = await run_one(nc)
     assert ATTEMPTS == [1, 2, 3]
     requeued = [e for e in events if e["kind"] == "requeued"]
@@ -87,8 +108,10 @@ async def test_a_transient_error_is_retried_then_fails_with_attempts_and_last_er
 
 
 async def test_a_permanent_error_is_never_retried(nc: Client, nats_url: str) -> None:
-    async with worker(nats_url, not_media):
+    async with worker(nats_url, not_media, nc):
         events = await run_one(nc)
+        # A window on purpose, to prove that no retry comes: one would start within the
+        # 0.2-s backoff (retry_backoff_s above), so 1 s is five backoffs.
         await asyncio.sleep(1.0)  # nothing comes back
     assert ATTEMPTS == [1]
     assert [e["kind"] for e in events] == ["started", "failed"]

@@ -59,7 +59,7 @@ class RecordingLedger:
 def make() -> tuple[NatsBroker, RecordingLedger]:
     broker = NatsBroker()
     fake = RecordingLedger()
-    register(broker, fake, LedgerSettings())  # type: ignore[arg-type]
+    register(broker, fake, LedgerSettings(jetscribe_dev_mode=True))  # type: ignore[arg-type]
     return broker, fake
 
 

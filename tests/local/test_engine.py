@@ -12,8 +12,13 @@ import pytest
 
 from contracts import TranscribeOptions
 from services.common.errors import UnreadableMedia, UnsupportedMedia
-from services.transcriber.engine import DeviceChoice, WhisperEngine, choose_device, decode
-from services.transcriber.model_store import packaged_model
+from services.transcriber.adapters.model_store import packaged_model
+from services.transcriber.adapters.whisper import (
+    DeviceChoice,
+    WhisperEngine,
+    choose_device,
+    decode,
+)
 from tests.support import media
 
 

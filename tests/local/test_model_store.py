@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from services.transcriber.model_store import ModelNotFound, packaged_model, resolve_model
+from services.transcriber.adapters.model_store import packaged_model, resolve_model
+from services.transcriber.errors import ModelNotFound
 
 
 def test_the_packaged_model_is_assembled_once_into_the_cache(tmp_path: Path) -> None:

@@ -113,6 +113,8 @@ def start_stack(
         "HF_HUB_OFFLINE": "1",
         "ORT_DISABLE_TELEMETRY": "1",
         "AUTH_DISABLED": "true",  # the auth tests give keys and turn it off
+        # The test S3 servers run with their well-known development credentials.
+        "JETSCRIBE_DEV_MODE": "true",
         "RATE_LIMIT_PER_S": "0",  # likewise the rate cap (tests and benchmarks poll fast)
         **s3_env,
         **(extra_env or {}),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from services.common.adapters.nats import make_broker
 from services.common.compat import faststream_timeouts_patched
-from services.common.messaging import make_broker
 from services.common.settings import NatsSettings
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from contracts import ConvertOptions, RunJob, SrtOptions
 from services.common.errors import InvalidOptions
-from services.common.worker import JobCancelledError, JobContext, WorkerPolicy
+from services.common.job_context import JobCancelledError, JobContext
+from services.common.worker_policy import WorkerPolicy
 
 
 def context(options: dict[str, object]) -> JobContext:
@@ -39,4 +40,5 @@ async def test_cancel_stops_work_in_flight() -> None:
     ctx = context({})
     asyncio.get_running_loop().call_later(0.1, ctx.cancel)
     with pytest.raises(JobCancelledError):
+        # The sleep is the job: work that would take 10 s, cancelled 0.1 s into it.
         await ctx.cancellable(asyncio.sleep(10))

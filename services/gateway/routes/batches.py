@@ -10,8 +10,8 @@ from fastapi import APIRouter, Header, Response
 from contracts import JobType, SubmitJob
 
 from ..state import Owner, Res
+from ..submissions import checked_type, submission_settings, submit_job
 from ..views import BatchCreate, JobOut, job_response
-from .jobs import job_type_of, submission_settings, submit_job, validate_options
 
 router = APIRouter(prefix="/v1/batches", tags=["jobs"])
 
@@ -26,10 +26,7 @@ async def create_batch(
     """Submit the same job for many files. The answer is the parent job (type `batch`):
     `processing` while children run, then `completed` with counts and child ids;
     `GET /v1/jobs?parent_id=<id>` lists the children."""
-    child_type = job_type_of(body.type)
-    validate_options(child_type, body.options)
-    for i, step in enumerate(body.then):
-        validate_options(step.type, step.options, f"then[{i}].options")
+    child_type = checked_type(body.type, body)
     settings = submission_settings(body)
     settings["options"] = {"child_type": child_type.value, "child_options": body.options}
     submit = SubmitJob(

@@ -7,33 +7,14 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from contracts import FileRegisterRequest
+from contracts import ErrorCode
 
 from ..errors import ApiError
 from ..state import Owner, Res
-from ..uploads import UploadedFile, receive_upload
-from ..views import FileOut, file_out
+from ..stored_files import find_file, remove_file, store_upload
+from ..views import FileOut
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
-
-
-async def store_upload(request: Request, res: Res, owner: str) -> tuple[UploadedFile, FileOut]:
-    uploaded = await receive_upload(request, res.store, res.settings.max_upload_bytes)
-    reply = await res.ledger.register_file(
-        FileRegisterRequest(
-            file_id=uploaded.id,
-            object_key=uploaded.key,
-            filename=uploaded.filename,
-            content_type=uploaded.content_type,
-            size=uploaded.size,
-            sha256=uploaded.sha256,
-            owner=owner,
-        )
-    )
-    if reply.error or reply.file is None:
-        await res.store.remove(uploaded.key)
-        raise ApiError(503, "unavailable", reply.error.message if reply.error else "no file")
-    return uploaded, file_out(reply.file, uploaded.key, res.store)
 
 
 @router.post(
@@ -61,31 +42,21 @@ async def upload_file(request: Request, res: Res, owner: Owner) -> FileOut:
     return out
 
 
-async def _get(res: Res, owner: str, file_id: UUID) -> tuple[FileOut, str]:
-    reply = await res.ledger.get_file(file_id, owner)
-    if reply.error or reply.file is None or reply.object_key is None:
-        raise ApiError(404, "file_not_found", f"file {file_id} not found")
-    return file_out(reply.file, reply.object_key, res.store), reply.object_key
-
-
 @router.get("/{file_id}", response_model=FileOut)
 async def get_file(file_id: UUID, res: Res, owner: Owner) -> FileOut:
-    out, _ = await _get(res, owner, file_id)
-    return out
+    return await find_file(res, file_id, owner)
 
 
 @router.get("/{file_id}/content", status_code=307, response_class=RedirectResponse)
 async def file_content(file_id: UUID, res: Res, owner: Owner) -> RedirectResponse:
     """Redirect to a short-lived presigned URL of the file's bytes."""
-    out, _ = await _get(res, owner, file_id)
-    assert out.url is not None
+    out = await find_file(res, file_id, owner)
+    if out.url is None:  # no stored bytes to point to
+        raise ApiError(404, ErrorCode.FILE_NOT_FOUND, f"file {file_id} not found")
     return RedirectResponse(out.url, status_code=307)
 
 
 @router.delete("/{file_id}", status_code=204, response_class=Response)
 async def delete_file(file_id: UUID, res: Res, owner: Owner) -> Response:
-    reply = await res.ledger.delete_file(file_id, owner)
-    if reply.error or reply.object_key is None:
-        raise ApiError(404, "file_not_found", f"file {file_id} not found")
-    await res.store.remove(reply.object_key)
+    await remove_file(res, file_id, owner)
     return Response(status_code=204)

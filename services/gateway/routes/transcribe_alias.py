@@ -16,10 +16,12 @@ from fastapi import APIRouter, Query, Request
 from contracts import ErrorCode, JobType, SubmitJob, TranscribeOptions
 
 from ..errors import ApiError
+from ..job_reads import not_expired
 from ..state import Owner, Res
+from ..stored_files import store_upload
+from ..submissions import submit_job, validate_options
 from ..views import TranscribeAccepted, TranscribeStatus
-from .files import store_upload
-from .jobs import fetch_job, not_expired, submit_job, validate_options, wait_for_job
+from ..waiting import current_job
 
 router = APIRouter(tags=["seed aliases"])
 
@@ -66,11 +68,7 @@ async def transcribe(request: Request, res: Res, owner: Owner) -> TranscribeAcce
 async def transcribe_status(
     job_id: UUID, res: Res, owner: Owner, wait: Annotated[float, Query(ge=0)] = 0
 ) -> TranscribeStatus:
-    if wait > 0:
-        job = await wait_for_job(res, job_id, owner, min(wait, res.settings.max_wait_s))
-    else:
-        job = await fetch_job(res, job_id, owner)
-    job = not_expired(job)
+    job = not_expired(await current_job(res, job_id, owner, wait))
     return TranscribeStatus(
         job_id=job.id, status=job.status, language=job.language, result=job.result, error=job.error
     )

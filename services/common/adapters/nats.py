@@ -1,21 +1,19 @@
-"""NATS helpers shared by services: broker construction and event publishing."""
+"""NATS adapter shared by services: broker construction, stream settings and durable
+event publishing."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-from collections.abc import Awaitable, Callable
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
 from contracts import JobEventBase, subjects
 
-from .compat import patch_faststream_timeouts
-from .jetstream import StreamSettings, ensure_streams
-from .settings import NatsSettings
-from .tracing import inject
+from ..compat import patch_faststream_timeouts
+from ..jetstream import StreamSettings
+from ..settings import NatsSettings
+from ..tracing import inject
 
 
 def make_broker(settings: NatsSettings, name: str, graceful_timeout: float = 30.0) -> NatsBroker:
@@ -44,13 +42,6 @@ def stream_settings(settings: NatsSettings) -> StreamSettings:
     )
 
 
-async def declare(broker: NatsBroker, settings: NatsSettings) -> JetStreamContext:
-    """Create the streams (idempotent) once the broker is connected."""
-    js: JetStreamContext = broker.config.connection_state.stream
-    await ensure_streams(js, stream_settings(settings))
-    return js
-
-
 class EventPublisher:
     """Publishes job events durably: returns only once JetStream has stored the event."""
 
@@ -67,22 +58,3 @@ class EventPublisher:
             timeout=timeout,
             headers=inject({"Nats-Msg-Id": str(event.event_id)}),
         )
-
-
-async def wait_for_stop_signal() -> None:
-    """Block until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-
-
-async def run_until_signal(
-    start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]
-) -> None:
-    await start()
-    try:
-        await wait_for_stop_signal()
-    finally:
-        await stop()

@@ -21,8 +21,8 @@ import urllib3
 from minio import Minio
 from minio.error import S3Error
 
-from .errors import InputNotFound, StorageUnavailable
-from .settings import S3Settings
+from ..errors import InputNotFound, StorageUnavailable
+from ..settings import S3Settings
 
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"}
 MIN_PART_SIZE = 8 * 1024 * 1024

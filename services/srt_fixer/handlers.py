@@ -1,33 +1,37 @@
-"""fix_srt and translate_srt: SRT from S3 → LLM per chunk (concurrently) → SRT into S3."""
+"""fix_srt, translate_srt and summarize: text from S3 → LLM per chunk (concurrently) →
+SRT (or a summary) into the result. Prompts, chunks and answer checks are in `fixer`
+and `summary`; this module only runs them."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+import srt
 
 from contracts import (
-    ErrorCode,
     FixSrtOptions,
     FixSrtResult,
-    LlmUsage,
     SummarizeOptions,
     SummaryResult,
     TranslateSrtOptions,
 )
-from services.common.errors import PermanentError, UnsupportedMedia
+from services.common.adapters.s3 import ObjectStore
+from services.common.errors import UnsupportedMedia
+from services.common.job_context import JobCancelledError, JobContext, Outcome
 from services.common.metrics import S3_BYTES
 from services.common.outputs import save_output
-from services.common.storage import ObjectStore
-from services.common.worker import JobCancelledError, JobContext, Outcome
 
 from . import fixer, summary
-from .llm import LlmClient, Usage
+from .adapters.llm import LlmClient, Usage
+from .errors import LlmOutputInvalid
 from .metrics import LLM_TOKENS
 
-
-class LlmOutputInvalid(PermanentError):
-    code = ErrorCode.LLM_OUTPUT_INVALID
+T = TypeVar("T")
+Messages = list[dict[str, str]]
 
 
 class SrtJobs:
@@ -60,49 +64,44 @@ class SrtJobs:
         language: str | None,
         kind: str = "fix_srt",
     ) -> Outcome:
-        run = ctx.run
         model = options.model or self._model
-        cues = fixer.parse(await self._read_text(run.input_key))
+        cues = await self._read_cues(ctx.run.input_key)
         chunks = fixer.chunk(cues, options.chunk_cues)
         usage = Usage()
         done = 0
 
         async def one(chunk_: fixer.Chunk) -> tuple[dict[str, str] | None, str | None]:
             nonlocal done
-            reason = None
-            for _ in range(2):  # one retry of a chunk whose answer fails validation
-                if ctx.cancelled():
-                    raise JobCancelledError
-                text, used = await self._llm.complete(
-                    model, fixer.messages(chunk_, prompt), options.temperature
+            texts: dict[str, str] | None = None
+            reason: str | None = None
+            try:
+                texts = await self._ask(
+                    ctx,
+                    model,
+                    fixer.messages(chunk_, prompt),
+                    options.temperature,
+                    usage,
+                    lambda answer: fixer.validate(answer, chunk_),
                 )
-                usage.add(used)
-                try:
-                    texts = fixer.validate(text, chunk_)
-                except fixer.InvalidAnswer as exc:
-                    reason = str(exc)
-                    continue
-                done += 1
-                ctx.report_progress(done / len(chunks))
-                return texts, None
+            except fixer.InvalidAnswer as exc:
+                reason = str(exc)  # the chunk keeps its text; the result says why
             done += 1
             ctx.report_progress(done / len(chunks))
-            return None, reason
+            return texts, reason
 
         # A cancel aborts the calls in flight, not only the ones still to come.
         answers = await ctx.cancellable(asyncio.gather(*(one(c) for c in chunks)))
         outcome = fixer.Outcome(cues=[])
         for chunk_, (texts, reason) in zip(chunks, answers, strict=True):
             fixer.apply(chunk_, texts, reason, outcome)
-        LLM_TOKENS.labels(kind="prompt").inc(usage.prompt_tokens)
-        LLM_TOKENS.labels(kind="completion").inc(usage.completion_tokens)
+        _count_tokens(usage)
         if outcome.kept == len(cues):
             raise LlmOutputInvalid(
                 f"no chunk of {len(cues)} cues got a valid answer: {outcome.warnings[0]}"
             )
         content = fixer.compose(outcome.cues)
         output = await save_output(
-            self._store, run.job_id, name, "application/x-subrip", content.encode()
+            self._store, ctx.run.job_id, name, "application/x-subrip", content.encode()
         )
         result = FixSrtResult(
             type=kind,
@@ -113,26 +112,15 @@ class SrtJobs:
             warnings=outcome.warnings,
             model=model,
             language=language,
-            usage=LlmUsage(
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                total_tokens=usage.prompt_tokens + usage.completion_tokens,
-                cost_usd=usage.cost_usd,
-            ),
+            usage=usage.to_contract(),
         )
         return Outcome(result=result, outputs=[output], language=language)
 
     async def summarize(self, ctx: JobContext) -> Outcome:
         options = ctx.options(SummarizeOptions)
         model = options.model or self._model
-        with tempfile.TemporaryDirectory(prefix="jetscribe-sum-") as tmp:
-            path = Path(tmp) / "input"
-            S3_BYTES.labels(direction="out").inc(
-                await self._store.download(ctx.run.input_key, path)
-            )
-            data = path.read_bytes()
         try:
-            pieces = summary.split(summary.text_of(data))
+            pieces = summary.split(summary.text_of(await self._download(ctx.run.input_key)))
         except summary.NotATextSource as exc:
             raise UnsupportedMedia(str(exc)) from exc
         if not pieces:
@@ -142,18 +130,13 @@ class SrtJobs:
         )
         usage = Usage()
 
-        async def ask(msgs: list[dict[str, str]]) -> str:
-            reason = ""
-            for _ in range(2):  # one retry of an answer without a usable summary
-                if ctx.cancelled():
-                    raise JobCancelledError
-                text, used = await self._llm.complete(model, msgs, options.temperature)
-                usage.add(used)
-                try:
-                    return summary.validate(text)
-                except fixer.InvalidAnswer as exc:
-                    reason = str(exc)
-            raise LlmOutputInvalid(f"no usable summary from the model: {reason}")
+        async def ask(msgs: Messages) -> str:
+            try:
+                return await self._ask(
+                    ctx, model, msgs, options.temperature, usage, summary.validate
+                )
+            except fixer.InvalidAnswer as exc:
+                raise LlmOutputInvalid(f"no usable summary from the model: {exc}") from None
 
         parts = await ctx.cancellable(
             asyncio.gather(*(ask(summary.messages(system, text=p)) for p in pieces))
@@ -164,33 +147,48 @@ class SrtJobs:
             if len(parts) == 1
             else await ask(summary.messages(system, summaries=list(parts)))
         )
-        LLM_TOKENS.labels(kind="prompt").inc(usage.prompt_tokens)
-        LLM_TOKENS.labels(kind="completion").inc(usage.completion_tokens)
+        _count_tokens(usage)
         return Outcome(
-            result=SummaryResult(summary=final, model=model, usage=_usage(usage)),
+            result=SummaryResult(summary=final, model=model, usage=usage.to_contract()),
             language=options.language,
         )
 
-    async def _read_text(self, key: str) -> str:
-        with tempfile.TemporaryDirectory(prefix="jetscribe-srt-") as tmp:
-            path = Path(tmp) / "input.srt"
-            S3_BYTES.labels(direction="out").inc(await self._store.download(key, path))
-            data = path.read_bytes()
+    async def _ask(
+        self,
+        ctx: JobContext,
+        model: str,
+        messages: Messages,
+        temperature: float,
+        usage: Usage,
+        validate: Callable[[str], T],
+    ) -> T:
+        """The model's answer through `validate`, asked once more if it fails validation;
+        the second failure's `InvalidAnswer` is raised."""
+        for attempt in range(2):
+            if ctx.cancelled():
+                raise JobCancelledError
+            text, used = await self._llm.complete(model, messages, temperature)
+            usage.add(used)
+            try:
+                return validate(text)
+            except fixer.InvalidAnswer:
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _read_cues(self, key: str) -> list[srt.Subtitle]:
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        try:
-            fixer.parse(text)
+            return fixer.parse(fixer.decode(await self._download(key)))
         except fixer.SubtitleParseError as exc:
             raise UnsupportedMedia(str(exc)) from exc
-        return text
+
+    async def _download(self, key: str) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="jetscribe-srt-") as tmp:
+            path = Path(tmp) / "input"
+            S3_BYTES.labels(direction="out").inc(await self._store.download(key, path))
+            return path.read_bytes()
 
 
-def _usage(usage: Usage) -> LlmUsage:
-    return LlmUsage(
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        total_tokens=usage.prompt_tokens + usage.completion_tokens,
-        cost_usd=usage.cost_usd,
-    )
+def _count_tokens(usage: Usage) -> None:
+    LLM_TOKENS.labels(kind="prompt").inc(usage.prompt_tokens)
+    LLM_TOKENS.labels(kind="completion").inc(usage.completion_tokens)

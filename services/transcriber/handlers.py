@@ -1,4 +1,5 @@
-"""The transcriber's jobs: `transcribe` (transcript JSON) and `generate_srt` (SRT/VTT).
+"""The transcriber's job handlers: `transcribe` (transcript JSON) and `generate_srt`
+(SRT/VTT).
 
 Both read the input from S3, decode it, run faster-whisper and write their output to
 `jobs/<job_id>/<name>` as a registered file.
@@ -12,12 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts import SrtOptions, SrtResult, TranscribeOptions, TranscribeResult
+from services.common.adapters.s3 import ObjectStore
+from services.common.job_context import JobCancelledError, JobContext, Outcome
 from services.common.metrics import QUEUE_WAIT, S3_BYTES
 from services.common.outputs import output_file_id, save_output
-from services.common.storage import ObjectStore
-from services.common.worker import JobCancelledError, JobContext, Outcome
 
-from .engine import Cancelled, WhisperEngine, decode
+from .adapters.whisper import WhisperEngine, decode
+from .errors import Cancelled
 from .metrics import AUDIO_SECONDS
 from .subtitles import build_cues, to_srt, to_vtt, words_of
 

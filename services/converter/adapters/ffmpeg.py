@@ -1,4 +1,5 @@
-"""Running ffmpeg and probing media: the only module that starts processes.
+"""Running ffmpeg and probing media: the only module that starts processes (and the one
+that uses ffmpeg-python, to compile the preset's arguments into an argv).
 
 ffmpeg comes from the machine (Debian's package, with ffprobe) or, as a fallback, from
 the `imageio-ffmpeg` wheel (ffmpeg only; probing then uses PyAV). The child is killed
@@ -14,7 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts import ConvertOptions
 from services.common.errors import UnreadableMedia, UnsupportedMedia
+
+from ..errors import FfmpegNotFound
+from ..presets import GLOBAL_ARGS, ffmpeg_args
 
 UNREADABLE_HINTS = (
     "invalid data found",
@@ -34,7 +39,7 @@ def ffmpeg_binary() -> str:
     try:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - depends on the machine
-        raise RuntimeError("ffmpeg not found: install it (apt-get install ffmpeg)") from exc
+        raise FfmpegNotFound("ffmpeg not found: install it (apt-get install ffmpeg)") from exc
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
@@ -47,6 +52,18 @@ def ffmpeg_version() -> str:
     ).stdout
     words = out.split()
     return f"ffmpeg {words[2]}" if len(words) > 2 and words[0] == "ffmpeg" else "ffmpeg"
+
+
+def build_command(
+    binary: str, source: str, target: str, options: ConvertOptions, has_video: bool
+) -> list[str]:
+    """The full argv: global options first, then ffmpeg-python's input/output part."""
+    import ffmpeg
+
+    args = ffmpeg_args(options, has_video)
+    stream = ffmpeg.input(source, **args.input).output(target, **args.output)
+    compiled: list[str] = stream.compile(cmd=binary)
+    return [compiled[0], *GLOBAL_ARGS, *compiled[1:]]
 
 
 @dataclass(frozen=True)

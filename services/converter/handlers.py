@@ -7,14 +7,14 @@ import tempfile
 from pathlib import Path
 
 from contracts import ConvertOptions, ConvertResult
+from services.common.adapters.s3 import ObjectStore
 from services.common.errors import UnreadableMedia, UnsupportedMedia
+from services.common.job_context import JobCancelledError, JobContext, Outcome
 from services.common.metrics import S3_BYTES
 from services.common.outputs import save_output
-from services.common.storage import ObjectStore
-from services.common.worker import JobCancelledError, JobContext, Outcome
 
-from .ffmpeg_runner import ffmpeg_binary, probe, run_ffmpeg
-from .presets import build_command, content_type, output_name, wants_video
+from .adapters.ffmpeg import MediaInfo, build_command, ffmpeg_binary, probe, run_ffmpeg
+from .presets import content_type, output_duration, output_name, wants_video
 
 
 class ConvertJob:
@@ -35,25 +35,8 @@ class ConvertJob:
             target = Path(tmp) / output_name(options)
             S3_BYTES.labels(direction="out").inc(await self._store.download(run.input_key, source))
             info = await asyncio.to_thread(probe, source)
-            if not info.has_audio and not info.has_video:
-                # Nothing decodable at all: for a damaged file this is what a probe sees.
-                raise UnreadableMedia("no audio or video stream could be read from the file")
-            if not wants_video(options) and not info.has_audio:
-                raise UnsupportedMedia(f"preset {options.preset!r} needs audio; the file has none")
-            duration = info.duration_s
-            if duration is not None:
-                end = options.end_s if options.end_s is not None else duration
-                duration = max(0.0, min(end, duration) - (options.start_s or 0.0))
-            argv = build_command(self._ffmpeg, str(source), str(target), options, info.has_video)
-            if self._threads:
-                argv[1:1] = ["-threads", str(self._threads)]
-            async with self._slots:
-                try:
-                    await run_ffmpeg(argv, duration, ctx.report_progress, ctx.cancelled)
-                except asyncio.CancelledError:
-                    if ctx.cancelled():
-                        raise JobCancelledError from None
-                    raise
+            _check_streams(options, info)
+            await self._convert(ctx, options, source, target, info)
             result_info = await asyncio.to_thread(probe, target)
             output = await save_output(
                 self._store,
@@ -70,3 +53,26 @@ class ConvertJob:
             size=output.size,
         )
         return Outcome(result=result, outputs=[output])
+
+    async def _convert(
+        self, ctx: JobContext, options: ConvertOptions, source: Path, target: Path, info: MediaInfo
+    ) -> None:
+        argv = build_command(self._ffmpeg, str(source), str(target), options, info.has_video)
+        if self._threads:
+            argv[1:1] = ["-threads", str(self._threads)]
+        duration = output_duration(options, info.duration_s)
+        async with self._slots:
+            try:
+                await run_ffmpeg(argv, duration, ctx.report_progress, ctx.cancelled)
+            except asyncio.CancelledError:
+                if ctx.cancelled():
+                    raise JobCancelledError from None
+                raise
+
+
+def _check_streams(options: ConvertOptions, info: MediaInfo) -> None:
+    if not info.has_audio and not info.has_video:
+        # Nothing decodable at all: for a damaged file this is what a probe sees.
+        raise UnreadableMedia("no audio or video stream could be read from the file")
+    if not wants_video(options) and not info.has_audio:
+        raise UnsupportedMedia(f"preset {options.preset!r} needs audio; the file has none")

@@ -22,10 +22,10 @@ from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
 from contracts import ErrorCode
+from services.common.adapters.s3 import ChunkPipe, ObjectStore, upload_key
 from services.common.metrics import S3_BYTES
-from services.common.storage import ChunkPipe, ObjectStore, upload_key
 
-from .errors import ApiError
+from ..errors import ApiError
 
 MAX_FIELD_BYTES = 64 * 1024
 
@@ -125,8 +125,55 @@ def _content_type(part: _Part) -> str:
     return guessed or "application/octet-stream"
 
 
-async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -> UploadedFile:
-    """Stream the `file` field of a multipart request into S3; return what was stored."""
+class _S3Sink:
+    """The `file` part's bytes on their way into one S3 object, counted and hashed."""
+
+    def __init__(self, store: ObjectStore, key: str, max_bytes: int) -> None:
+        self.store = store
+        self.key = key
+        self.max_bytes = max_bytes
+        self.pipe = ChunkPipe()
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.upload: asyncio.Task[None] | None = None
+
+    async def take(self, collector: _Collector) -> None:
+        """Start the S3 upload once the file part begins; feed it what was parsed."""
+        part = collector.file_started
+        if part is not None and self.upload is None:
+            metadata = {"original-filename": quote(part.filename or "upload")}
+            self.upload = asyncio.create_task(
+                asyncio.to_thread(
+                    self.store.put_stream_sync, self.key, self.pipe, _content_type(part), metadata
+                )
+            )
+        for data in collector.file_chunks:
+            self.size += len(data)
+            if self.size > self.max_bytes:
+                raise UploadTooLarge
+            self.digest.update(data)
+            await asyncio.to_thread(self.pipe.feed, data)
+        collector.file_chunks.clear()
+
+    async def finish(self) -> None:
+        self.pipe.close()
+        if self.upload is not None:
+            await self.upload
+        S3_BYTES.labels(direction="in").inc(self.size)
+
+    async def abort(self, error: Exception) -> None:
+        self.pipe.close(error)
+        if self.upload is not None:
+            # The SDK aborts its own multipart upload when the stream raises; remove any
+            # object a single-part upload may have left.
+            with contextlib.suppress(Exception):
+                await self.upload
+            with contextlib.suppress(Exception):
+                await self.store.remove(self.key)
+
+
+def _boundary(request: Request, max_bytes: int) -> bytes:
+    """The multipart boundary; 422 if the body is not multipart, 413 if declared too big."""
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
@@ -136,78 +183,45 @@ async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + 1024 * 1024:
         raise ApiError(413, ErrorCode.PAYLOAD_TOO_LARGE, f"upload exceeds {max_bytes} bytes")
+    return boundary
 
+
+async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -> UploadedFile:
+    """Stream the `file` field of a multipart request into S3; return what was stored."""
+    boundary = _boundary(request, max_bytes)
     collector = _Collector()
     parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     file_id = uuid4()
-    key = upload_key(file_id)
-    pipe = ChunkPipe()
-    digest = hashlib.sha256()
-    size = 0
-    upload: asyncio.Task[None] | None = None
-
+    sink = _S3Sink(store, upload_key(file_id), max_bytes)
     try:
         async for chunk in request.stream():
             parser.write(chunk)
-            part = collector.file_started
-            if part is not None and upload is None:
-                metadata = {"original-filename": quote(part.filename or "upload")}
-                upload = asyncio.create_task(
-                    asyncio.to_thread(
-                        store.put_stream_sync, key, pipe, _content_type(part), metadata
-                    )
-                )
-            for data in collector.file_chunks:
-                size += len(data)
-                if size > max_bytes:
-                    raise UploadTooLarge
-                digest.update(data)
-                await asyncio.to_thread(pipe.feed, data)
-            collector.file_chunks.clear()
+            await sink.take(collector)
         parser.finalize()
     except UploadTooLarge:
-        await _abort(pipe, upload, store, key, UploadTooLarge())
+        await sink.abort(UploadTooLarge())
         raise ApiError(
             413, ErrorCode.PAYLOAD_TOO_LARGE, f"upload exceeds {max_bytes} bytes"
         ) from None
     except asyncio.CancelledError:  # client went away: unblock and drop the upload
-        await _abort(pipe, upload, store, key, RuntimeError("client disconnected"))
+        await sink.abort(RuntimeError("client disconnected"))
         raise
     except Exception as exc:
-        await _abort(pipe, upload, store, key, exc)
+        await sink.abort(exc)
         if isinstance(exc, ApiError):
             raise
         raise ApiError(422, ErrorCode.INVALID_REQUEST, f"malformed multipart body: {exc}") from exc
 
     part = collector.file_started
-    if part is None or upload is None:
+    if part is None or sink.upload is None:
         raise ApiError(422, ErrorCode.INVALID_REQUEST, "multipart field 'file' is required")
-    pipe.close()
-    await upload
-    S3_BYTES.labels(direction="in").inc(size)
+    await sink.finish()
     return UploadedFile(
         id=file_id,
-        key=key,
+        key=sink.key,
         filename=(part.filename or "upload")[:255],
         content_type=_content_type(part),
-        size=size,
-        sha256=digest.hexdigest(),
+        size=sink.size,
+        sha256=sink.digest.hexdigest(),
         fields=collector.fields,
     )
-
-
-async def _abort(
-    pipe: ChunkPipe,
-    upload: asyncio.Task[None] | None,
-    store: ObjectStore,
-    key: str,
-    error: Exception,
-) -> None:
-    pipe.close(error)
-    if upload is not None:
-        # The SDK aborts its own multipart upload when the stream raises; remove any
-        # object a single-part upload may have left.
-        with contextlib.suppress(Exception):
-            await upload
-        with contextlib.suppress(Exception):
-            await store.remove(key)

@@ -17,11 +17,9 @@ import numpy as np
 from contracts import Segment, TranscribeOptions, TranscribeResult, Word
 from services.common.errors import UnreadableMedia, UnsupportedMedia
 
+from ..errors import Cancelled
+
 SAMPLE_RATE = 16000
-
-
-class Cancelled(Exception):
-    pass
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,9 @@ from typing import Any
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from contracts import ErrorCode
-from services.common.errors import PermanentError
+from contracts import LlmUsage
 
-
-class LlmUnavailable(PermanentError):
-    """Authentication, unknown model, or transient errors that outlasted our retries."""
-
-    code = ErrorCode.LLM_UNAVAILABLE
+from ..errors import LlmUnavailable
 
 
 class _Transient(Exception):
@@ -35,6 +30,15 @@ class Usage:
         self.completion_tokens += other.completion_tokens
         if other.cost_usd is not None:
             self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
+
+    def to_contract(self) -> LlmUsage:
+        """As a job result reports it (with the total)."""
+        return LlmUsage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_tokens=self.prompt_tokens + self.completion_tokens,
+            cost_usd=self.cost_usd,
+        )
 
 
 class LlmClient:

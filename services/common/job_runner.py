@@ -1,0 +1,298 @@
+"""The job loop every worker shares: one `RunJob` from parse to ack.
+
+    parse RunJob ── invalid ──────────────────────────► JobFailed(invalid_message), term
+    cancelled already? (ask the ledger) ── yes ───────► ack, nothing else
+    JobStarted → execute (heartbeats `in_progress`, throttled JobProgressed)
+        ├── done ───────────────────────────────────► JobCompleted, then ack
+        ├── PermanentError ──────────────────────────► JobFailed(code), term
+        ├── cancelled (JobCancelled seen) ───────────► ack (the ledger recorded it)
+        └── other error ── attempts left ───────────► JobRequeued, nak with backoff
+                         └─ last attempt ────────────► JobFailed(retries_exhausted), term
+
+The message is acked only after the terminal event is stored by JetStream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from faststream.nats import NatsMessage
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from contracts import (
+    ErrorCode,
+    ErrorInfo,
+    JobCompleted,
+    JobFailed,
+    JobGetRequest,
+    JobRequeued,
+    JobResponse,
+    JobStarted,
+    JobStatus,
+    RunJob,
+    first_error,
+    subjects,
+)
+from contracts.raw import event_kind
+from contracts.raw import job_id as named_job_id
+from contracts.validation import first_field
+
+from . import tracing
+from .errors import PermanentError
+from .job_context import EventSink, Execute, JobCancelledError, JobContext
+from .logging import get_logger
+from .worker_policy import WorkerPolicy
+
+log = get_logger(__name__)
+WORKER_ID = socket.gethostname()
+
+Discard = Callable[[UUID], Awaitable[None]]
+OnOutcome = Callable[[str, float], None]
+
+
+@dataclass
+class Delivery:
+    """One delivery of a parsed `RunJob`: the message, its attempt and its log context."""
+
+    msg: NatsMessage
+    run: RunJob
+    attempt: int
+    log: Any
+    started: float = field(default_factory=time.monotonic)
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+
+class JobRunner:
+    """Runs one `RunJob` message through `execute` with the lifecycle above.
+
+    `identity` names what produces this type's results (model, tool version): it goes
+    into `JobCompleted.model` unless the result names its own model. `discard` deletes
+    what a cancelled job may have written. `on_outcome` hears each job's outcome and
+    duration (metrics).
+    """
+
+    def __init__(
+        self,
+        nc: Client,
+        publisher: EventSink,
+        execute: Execute,
+        policy: WorkerPolicy,
+        job_type: str,
+        *,
+        on_outcome: OnOutcome | None = None,
+        identity: str | None = None,
+        discard: Discard | None = None,
+    ) -> None:
+        self._nc = nc
+        self._publisher = publisher
+        self._execute = execute
+        self._policy = policy
+        self._job_type = job_type
+        self._on_outcome = on_outcome or (lambda _o, _s: None)
+        self._identity = identity
+        self._discard = discard
+        self._running: set[JobContext] = set()
+
+    def hand_back_all(self) -> int:
+        """Shutdown: stop every job in hand; each goes back to the stream (nak)."""
+        for ctx in self._running:
+            ctx.hand_back()
+        return len(self._running)
+
+    async def handle(self, msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        # Under the trace of the request that made the job (its events carry it on).
+        with tracing.span(f"run {self._job_type}", raw.headers or {}):
+            await self._handle(msg)
+
+    async def _handle(self, msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        attempt = int(raw.metadata.num_delivered) if raw.metadata else 1
+        try:
+            run = RunJob.model_validate_json(raw.data)
+        except ValidationError as exc:
+            await self._reject_unparseable(raw.data, exc)
+            await msg.reject()
+            return
+        bound = log.bind(
+            job_id=str(run.job_id),
+            attempt=attempt,
+            subject=raw.subject,
+            correlation_id=run.correlation_id,
+        )
+        if await self._already_cancelled(run):
+            bound.info("job cancelled before start")
+            await msg.ack()
+            return
+        await self._run(Delivery(msg, run, attempt, bound))
+
+    async def _run(self, d: Delivery) -> None:
+        ctx = JobContext(d.run, d.attempt, self._publisher, self._policy)
+
+        async def on_event(m: Msg) -> None:
+            await self._on_event(m.data, ctx)
+
+        watch = await self._nc.subscribe(subjects.events_subject(d.run.job_id), cb=on_event)
+        heartbeat = asyncio.create_task(self._heartbeat(d.msg))
+        self._running.add(ctx)
+        try:
+            await self._execute_and_complete(ctx, d)
+        except JobCancelledError:
+            await self._on_cancelled(ctx, d)
+        except PermanentError as exc:
+            d.log.warning("job failed", code=exc.code.value, error=exc.message)
+            await self._fail(d.run, d.attempt, exc.info())
+            self._on_outcome("failed", d.seconds())
+            await d.msg.reject()
+        except Exception as exc:
+            await self._retry_or_fail(d, exc)
+            self._on_outcome("retried", d.seconds())
+        else:
+            d.log.info("job completed", seconds=round(d.seconds(), 3))
+            self._on_outcome("completed", d.seconds())
+            await d.msg.ack()
+        finally:
+            self._running.discard(ctx)
+            heartbeat.cancel()
+            with contextlib.suppress(Exception):
+                await watch.unsubscribe()
+
+    async def _execute_and_complete(self, ctx: JobContext, d: Delivery) -> None:
+        run = d.run
+        await self._publish(
+            JobStarted(
+                job_id=run.job_id,
+                attempt=d.attempt,
+                worker=WORKER_ID,
+                correlation_id=run.correlation_id,
+            )
+        )
+        d.log.info("job started")
+        outcome = await self._execute(ctx)
+        if ctx.cancelled() and not ctx.handed_back:
+            raise JobCancelledError  # finished just as the client cancelled: keep nothing
+        await ctx.complete_progress()
+        await self._publish(
+            JobCompleted(
+                job_id=run.job_id,
+                attempt=d.attempt,
+                result=outcome.result,
+                outputs=outcome.outputs,
+                language=outcome.language,
+                model=getattr(outcome.result, "model", None) or self._identity,
+                correlation_id=run.correlation_id,
+            )
+        )
+
+    async def _on_cancelled(self, ctx: JobContext, d: Delivery) -> None:
+        await self._discard_outputs(d)
+        if ctx.handed_back:
+            await self._hand_back(d)
+            self._on_outcome("handed_back", d.seconds())
+            return
+        d.log.info("job cancelled while running")
+        self._on_outcome("cancelled", d.seconds())
+        await d.msg.ack()
+
+    async def _discard_outputs(self, d: Delivery) -> None:
+        if self._discard is not None:
+            try:
+                await self._discard(d.run.job_id)
+            except Exception as exc:  # retention removes it later in any case
+                d.log.warning("partial outputs not removed", error=str(exc))
+
+    async def _hand_back(self, d: Delivery) -> None:
+        d.log.info("job handed back at shutdown")
+        error = ErrorInfo(
+            code=ErrorCode.UNAVAILABLE, message=f"worker {WORKER_ID} shut down; the job runs again"
+        )
+        with contextlib.suppress(Exception):
+            await self._requeued(d, error)
+        await d.msg.nack(delay=0)
+
+    async def _publish(self, event: Any) -> None:
+        await self._publisher.publish(event)
+
+    async def _fail(self, run: RunJob, attempt: int, error: ErrorInfo) -> None:
+        await self._publish(
+            JobFailed(
+                job_id=run.job_id, attempt=attempt, error=error, correlation_id=run.correlation_id
+            )
+        )
+
+    async def _requeued(self, d: Delivery, error: ErrorInfo) -> None:
+        await self._publish(
+            JobRequeued(
+                job_id=d.run.job_id,
+                attempt=d.attempt + 1,
+                error=error,
+                correlation_id=d.run.correlation_id,
+            )
+        )
+
+    async def _retry_or_fail(self, d: Delivery, exc: Exception) -> None:
+        code = getattr(exc, "code", ErrorCode.INTERNAL)
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        if d.attempt >= self._policy.max_deliver:
+            d.log.error("job failed after retries", error=message)
+            error = ErrorInfo(
+                code=ErrorCode.RETRIES_EXHAUSTED,
+                message=f"gave up after {d.attempt} attempts; last error ({code}): {message}",
+            )
+            with contextlib.suppress(Exception):
+                await self._fail(d.run, d.attempt, error)
+            await d.msg.reject()
+            return
+        delay = self._policy.backoff(d.attempt)
+        d.log.warning("job will be retried", error=message, delay_s=delay)
+        with contextlib.suppress(Exception):
+            await self._requeued(d, ErrorInfo(code=str(code), message=message))
+        await d.msg.nack(delay=delay)
+
+    async def _reject_unparseable(self, data: bytes, exc: ValidationError) -> None:
+        job_id = named_job_id(data)
+        detail = first_error(exc)
+        message = f"unparseable RunJob: {detail}" if first_field(exc) else detail
+        log.warning("command rejected", job_id=str(job_id), error=message)
+        if job_id is not None:
+            with contextlib.suppress(Exception):
+                await self._publish(
+                    JobFailed(
+                        job_id=job_id,
+                        error=ErrorInfo(code=ErrorCode.INVALID_MESSAGE, message=message),
+                    )
+                )
+
+    async def _already_cancelled(self, run: RunJob) -> bool:
+        try:
+            reply = await self._nc.request(
+                subjects.LEDGER_JOBS_GET,
+                JobGetRequest(job_id=run.job_id, owner=run.owner).model_dump_json().encode(),
+                timeout=2.0,
+            )
+            job = JobResponse.model_validate_json(reply.data).job
+        except Exception:
+            return False  # the ledger is optional here: cancel is also watched while running
+        return job is not None and job.status in (JobStatus.CANCELLED, JobStatus.EXPIRED)
+
+    @staticmethod
+    async def _on_event(data: bytes, ctx: JobContext) -> None:
+        if event_kind(data) == "cancelled":
+            ctx.cancel()
+
+    async def _heartbeat(self, msg: NatsMessage) -> None:
+        while True:
+            await asyncio.sleep(self._policy.heartbeat_s)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
