@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from services.common.settings import S3Settings
-from services.common.storage import ObjectStore
+from services.common.adapters.s3 import ObjectStore
 from services.ledger.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.support import media
 from tests.support.client import Api
