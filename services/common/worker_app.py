@@ -54,11 +54,10 @@ async def run_worker(
     *,
     identity: str | None = None,
     store: ObjectStore | None = None,
-    extra_ready: ReadyCheck | None = None,
 ) -> None:
     """`identity`: what produces the results (model, tool version), announced in the
     workers KV bucket for the ledger's result cache. `store`: partial outputs of a
-    cancelled job are deleted from it. `extra_ready`: checks added to `/readyz`.
+    cancelled job are deleted from it.
 
     On SIGTERM/SIGINT the worker stops pulling, lets the jobs in hand finish for
     `settings.shutdown_grace_s`, then stops them and hands them back (nak: another
@@ -82,7 +81,7 @@ async def run_worker(
             discard=_discarder(store),
         )
         await _subscribe(worker, job_type, runner, policy)
-    await _serve(worker, handlers, extra_ready)
+    await _serve(worker, handlers)
 
 
 async def _connect(name: str, settings: WorkerSettings) -> Worker:
@@ -147,17 +146,12 @@ async def _subscribe(
     worker.runners.append(runner)
 
 
-async def _serve(
-    worker: Worker, handlers: Mapping[JobType, Execute], extra_ready: ReadyCheck | None
-) -> None:
+async def _serve(worker: Worker, handlers: Mapping[JobType, Execute]) -> None:
     """Pull until SIGTERM/SIGINT, with the health port and consumer lag, then stop."""
     settings = worker.settings
 
     async def ready() -> dict[str, bool]:
-        checks = {"nats": worker.broker.connection.is_connected}
-        if extra_ready is not None:
-            checks.update(await extra_ready())
-        return checks
+        return {"nats": worker.broker.connection.is_connected}
 
     health = HealthServer(settings.health_host, settings.health_port, ready)
     lag = ConsumerLag(

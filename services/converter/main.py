@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uvloop
-
-from services.common.logging import configure_logging
-from services.common.tracing import configure_tracing
+from services.common.entry import run_service
 
 from . import app
 from .settings import ConverterSettings
@@ -13,9 +10,7 @@ from .settings import ConverterSettings
 
 def main() -> None:
     settings = ConverterSettings()
-    configure_logging("converter", settings.log_level, settings.log_json)
-    configure_tracing("converter")
-    uvloop.run(app.run(settings))
+    run_service("converter", settings, app.run)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from . import infra
+from . import infra, postgres
 
 SERVICES = [
     # name, module, health-port env
@@ -112,7 +112,7 @@ def start_infra(root: Path, procs: list[infra.Proc]) -> dict[str, str]:
         procs.append(infra.start_nats(root / "nats" / "jetstream"))
         env["NATS_URL"] = procs[-1].url
     if "DATABASE_URL" not in os.environ:
-        procs.append(infra.start_postgres(root / "postgres" / "data"))
+        procs.append(postgres.start_postgres(root / "postgres" / "data"))
         env["DATABASE_URL"] = procs[-1].url
     if "S3_ENDPOINT" not in os.environ:
         procs.append(infra.start_s3(root / "s3" / "data"))

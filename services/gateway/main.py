@@ -6,11 +6,9 @@ import asyncio
 import signal
 
 import uvicorn
-import uvloop
 
+from services.common.entry import run_service
 from services.common.http import QuietServer
-from services.common.logging import configure_logging
-from services.common.tracing import configure_tracing
 
 from .app import create_app
 from .settings import GatewaySettings
@@ -35,9 +33,7 @@ async def serve(settings: GatewaySettings) -> None:
 
 def main() -> None:
     settings = GatewaySettings()
-    configure_logging("gateway", settings.log_level, settings.log_json)
-    configure_tracing("gateway")
-    uvloop.run(serve(settings))
+    run_service("gateway", settings, serve)
 
 
 if __name__ == "__main__":

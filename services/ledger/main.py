@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uvloop
-
-from services.common.logging import configure_logging
-from services.common.tracing import configure_tracing
+from services.common.entry import run_service
 
 from .app import run
 from .builders import PRODUCER
@@ -14,9 +11,7 @@ from .settings import LedgerSettings
 
 def main() -> None:
     settings = LedgerSettings()
-    configure_logging(PRODUCER, settings.log_level, settings.log_json)
-    configure_tracing(PRODUCER)
-    uvloop.run(run(settings))
+    run_service(PRODUCER, settings, run)
 
 
 if __name__ == "__main__":

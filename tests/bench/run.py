@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import nats
 
-from services.devstack import infra
+from services.devstack import infra, postgres
 from tests.support import media
 from tests.support.stack import Stack, start_stack
 
@@ -53,7 +53,7 @@ def median_of(runs: int, fn: Callable[[], float]) -> tuple[float, list[float]]:
 class Infra:
     def __init__(self, root: Path) -> None:
         self.nats = infra.start_nats(root / "nats" / "js")
-        self.pg = infra.start_postgres(root / "pg" / "data", durable=True)
+        self.pg = postgres.start_postgres(root / "pg" / "data", durable=True)
         self.s3 = infra.start_s3(root / "s3" / "data")
 
     def s3_env(self) -> dict[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.devstack import infra
+from services.devstack import infra, postgres
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -76,7 +76,7 @@ def postgres_server(tmp: Path) -> Iterator[str]:
         with PostgresContainer("postgres:16-alpine", driver=None) as pg:
             yield pg.get_connection_url()
         return
-    proc = infra.start_postgres(tmp / "data", database="postgres", durable=False)
+    proc = postgres.start_postgres(tmp / "data", database="postgres", durable=False)
     try:
         yield proc.url
     finally:
