@@ -18,6 +18,7 @@ import pytest
 from tests.support.client import Api
 from tests.support.infra import unavailable
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -143,23 +144,37 @@ def ffmpeg_children() -> list[str]:
     return [line for line in out.stdout.splitlines() if "ffmpeg" in line]
 
 
-def test_cancelling_a_conversion_kills_ffmpeg_and_leaves_nothing(
-    api: Api, speech_mkv: Path
-) -> None:
+@pytest.fixture(scope="module")
+def five_minute_video(media_dir: Path) -> Path:
+    """Five minutes of a moving test pattern and a tone (about 2 MB): slowed-down VP9 of
+    it takes ffmpeg 20-30 s on 2 cores, so a cancel finds it running, and an
+    ffmpeg gone seconds after the cancel was killed, not finished."""
+    path = media_dir / "five-minutes.mkv"
+    if not path.exists():
+        args = (
+            "ffmpeg -v error -y"
+            " -f lavfi -i testsrc=size=160x120:rate=10:duration=300"
+            " -f lavfi -i sine=frequency=440:duration=300"
+            " -c:v libx264 -preset ultrafast -crf 40 -c:a libmp3lame -b:a 32k"
+        )
+        subprocess.run([*args.split(), str(path)], check=True)
+    return path
 
-    # VP9 of the 33-s clip, slowed down: long enough to cancel while ffmpeg runs.
+
+def test_cancelling_a_conversion_kills_ffmpeg_and_leaves_nothing(
+    api: Api, speech_mkv: Path, five_minute_video: Path
+) -> None:
+    # VP9 of five minutes, slowed down: long enough to cancel while ffmpeg runs.
     job = api.submit(
-        api.upload(speech_mkv)["id"], type="convert", options={"preset": "webm", "crf": 4}
+        api.upload(five_minute_video)["id"], type="convert", options={"preset": "webm", "crf": 4}
     )
-    deadline = time.monotonic() + 30
-    while not ffmpeg_children() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert ffmpeg_children(), "ffmpeg never started"
+    wait_until(ffmpeg_children, 60, "ffmpeg started")
     assert api.http.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202
-    deadline = time.monotonic() + 5
-    while ffmpeg_children() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert ffmpeg_children() == []
+    cancelled = time.monotonic()
+    wait_until(lambda: ffmpeg_children() == [], 30, "ffmpeg gone after the cancel")
+    # Killed, not finished: the whole encode takes 20-30 s on 2 cores; 10 s leaves a
+    # loaded machine room for the cancel to reach the converter and ffmpeg to exit.
+    assert time.monotonic() - cancelled < 10
     assert api.get(job["id"])["status"] == "cancelled"
     leftovers = list(Path(tempfile.gettempdir()).glob("jetscribe-convert-*"))
     assert leftovers == []

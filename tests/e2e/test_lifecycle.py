@@ -16,12 +16,13 @@ import asyncpg
 import httpx
 import pytest
 
-from services.common.settings import S3Settings
 from services.common.adapters.s3 import ObjectStore
+from services.common.settings import S3Settings
 from services.ledger.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.support import media
 from tests.support.client import Api
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 from tests.support.webhook_receiver import WebhookReceiver
 
 SECRET = "test-webhook-secret"
@@ -105,22 +106,12 @@ def event_kinds(database_url: str, job_id: str) -> list[str]:
     return asyncio.run(query())
 
 
-def wait_until(check: Any, timeout: float, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"not true after {timeout}s")
-
-
 def processing_with_progress(api: Api, job_id: str, timeout: float = 120) -> dict[str, Any]:
     def running() -> dict[str, Any] | None:
         job = api.get(job_id)
         return job if job["status"] == "processing" and job["progress"] > 0 else None
 
-    return wait_until(running, timeout)  # type: ignore[no-any-return]
+    return wait_until(running, timeout, "the job processing, with progress")
 
 
 # --- idempotency -------------------------------------------------------------------------
@@ -253,8 +244,13 @@ def test_cancelling_a_running_five_minute_transcription(
     asked = time.monotonic()
     r = api.http.post(f"/v1/jobs/{job['id']}/cancel")
     assert r.status_code == 202
-    wait_until(lambda: api.get(job["id"])["status"] == "cancelled", 3)
-    assert time.monotonic() - asked < 3
+    # Cancelled at once: the ledger records the cancel in the request itself, without
+    # waiting for the worker (whose stopping is checked below). The bound says "at once":
+    # 10 s leaves a 2-core machine, busy with this very transcription, room for a few API
+    # round trips. (A cancel that waited for the job would leave it `completed`, which the
+    # event checks below rule out.)
+    wait_until(lambda: api.get(job["id"])["status"] == "cancelled", 10, "the job cancelled")
+    assert time.monotonic() - asked < 10
 
     # The worker stops too: the next job starts on it soon, and the cancelled job
     # publishes nothing more and leaves nothing in storage.
@@ -313,7 +309,9 @@ def test_cancelling_a_pipeline_cancels_its_running_step(
     )
     r = api.http.post(f"/v1/jobs/{job['id']}/cancel")
     assert r.status_code == 202 and r.json()["status"] == "cancelled"
-    wait_until(lambda: api.get(step)["status"] == "cancelled", 3)
+    # Like the job's own cancel: recorded by the ledger in the request (10 s for a loaded
+    # machine's round trips).
+    wait_until(lambda: api.get(step)["status"] == "cancelled", 10, "the step cancelled")
     assert [s["status"] for s in api.get(job["id"])["steps"]] == ["completed", "cancelled"]
 
 
@@ -389,6 +387,8 @@ def test_a_webhook_is_retried_after_503s_and_delivered_once_signed(
     assert api.wait(job["id"])["status"] == "completed"
     got = receiver.wait_for(3)
     assert [g.answered for g in got] == [503, 503, 200]
+    # A window on purpose, to prove a negative: a repeat would come within the next
+    # backoff (0.3 s doubling: 1.2 s after the third attempt).
     time.sleep(1.5)  # nothing more arrives once it was delivered
     assert len(receiver.received) == 3
     delivered = got[-1]
@@ -467,9 +467,11 @@ def test_a_job_past_its_retention_is_expired_its_media_deleted_and_answers_410(
     assert keys(store, f"jobs/{job['id']}/")
     assert keys(store, f"files/{upload['id']}")
 
-    r = wait_until(
-        lambda: (resp := api.http.get(f"/v1/jobs/{job['id']}")).status_code == 410 and resp, 20
-    )
+    def expired() -> httpx.Response | None:
+        resp = api.http.get(f"/v1/jobs/{job['id']}")
+        return resp if resp.status_code == 410 else None
+
+    r = wait_until(expired, 20, "the job answering 410")
     assert r.json()["error"]["code"] == "expired"
     assert keys(store, f"jobs/{job['id']}/") == []
     assert keys(store, f"files/{upload['id']}") == []
@@ -508,6 +510,8 @@ def test_a_job_that_is_never_read_keeps_its_media_with_delete_after_retrieval(
         ),
         120,
     )
+    # A window on purpose, to prove a negative: had the listings counted as a read, the
+    # janitor (every 0.5 s) would delete the outputs 1 s (RETRIEVAL_GRACE_S) after it.
     time.sleep(2.5)
     assert keys(store, f"jobs/{job['id']}/")
 
@@ -540,8 +544,11 @@ def test_the_same_file_and_options_twice_reuses_the_result(
     api: Api, store: ObjectStore, speech_wav: Path
 ) -> None:
     options = {"language": "en", "beam_size": 3}
-    first = api.submit(api.upload(speech_wav)["id"], options=options)
+    first_file = api.upload(speech_wav)["id"]
+    started = time.monotonic()
+    first = api.submit(first_file, options=options)
     first_done = api.wait(first["id"])
+    transcribed_in = time.monotonic() - started
     assert first_done["status"] == "completed" and first_done["result"]["cached"] is False
 
     again_file = api.upload(speech_wav)["id"]  # another upload of the same bytes
@@ -550,7 +557,10 @@ def test_the_same_file_and_options_twice_reuses_the_result(
     second_done = api.wait(second["id"], 30)
     elapsed = time.monotonic() - started
     assert second_done["status"] == "completed"
-    assert elapsed < 1.0, elapsed
+    # Not transcribed again: it comes back sooner than the transcription it reuses took,
+    # measured above on the same machine under the same load. (The absolute latency of a
+    # cache hit is a benchmark's business, not a pass/fail test's.)
+    assert elapsed < transcribed_in, (elapsed, transcribed_in)
     result = second_done["result"]
     assert result["cached"] is True and result["cached_from"] == first["id"]
     assert result["text"] == first_done["result"]["text"]

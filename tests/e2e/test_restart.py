@@ -37,6 +37,8 @@ def test_a_job_submitted_while_the_transcriber_is_down_runs_once_it_is_back(
     stack["transcriber"].stop()
     # cache=False: the same file and options completed above, and must run again here.
     job = api.submit(api.upload(speech_mp3)["id"], options={"beam_size": 1}, cache=False)
+    # A window on purpose, to prove a negative: with its only worker down, the job stays
+    # pending (nothing fails or loses it) for a while before the worker comes back.
     time.sleep(2)
     assert api.get(job["id"])["status"] == "pending"
     stack["transcriber"].start()

@@ -87,9 +87,11 @@ class FakeLlm:
                 for _ in range(600):
                     if await request.is_disconnected():
                         return Response(status_code=499)
+                    # Hanging is this behaviour's point; the short sleep only sets how
+                    # soon the server notices the client went away.
                     await asyncio.sleep(0.05)
             if self.delay_s:
-                await asyncio.sleep(self.delay_s)
+                await asyncio.sleep(self.delay_s)  # a slow model, when a test asks for one
         finally:
             self.in_flight -= 1
         user = json.loads(body["messages"][-1]["content"])
