@@ -79,7 +79,7 @@ class Submissions:
         if inserted.created:
             for p in planned:
                 JOBS_CREATED.labels(type=p.new.type, source=source).inc()
-            self._dispatcher.kick(inserted.outbox_ids, [m for p in planned for m in p.outbox])
+            self._dispatcher.kick(inserted.outbox_ids, inserted.messages)
             for p in planned:
                 if p.cache_source is not None:
                     self._serve_cached(p.new.id, p.cache_source)
@@ -106,7 +106,7 @@ class Submissions:
         if inserted.job is None:
             return JobResponse(error=ID_IN_USE)
         if inserted.created:
-            self._dispatcher.kick(inserted.outbox_ids, planned.outbox)
+            self._dispatcher.kick(inserted.outbox_ids, inserted.messages)
             log.info("submission rejected", job_id=str(job_id), code=error.code)
         return JobResponse(job=inserted.job.record(), created=inserted.created, error=error)
 

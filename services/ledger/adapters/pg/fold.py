@@ -70,7 +70,7 @@ async def apply(conn: Conn, plan: FoldPlan) -> Applied:
         inserted = await jobs.insert(conn, step)
         if inserted.created:
             done.outbox_ids += inserted.outbox_ids
-            done.messages += step.outbox
+            done.messages += inserted.messages
             done.steps_created.append(step.new.type)
     await events.insert(conn, plan.events)
     if plan.publish:

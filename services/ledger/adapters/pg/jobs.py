@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from ...builders import PlannedJob
-from ...records import JobRow, NewJob
+from ...records import JobRow, NewJob, OutboxMessage
 from . import Db, Pool, events, outbox, transaction
 from .rows import JOB_COLUMNS, job_row
 
@@ -18,8 +18,9 @@ from .rows import JOB_COLUMNS, job_row
 @dataclass(frozen=True)
 class Inserted:
     job: JobRow | None  # None: the id or idempotency key belongs to another tenant
-    outbox_ids: list[int]  # in the order of the planned outbox messages
+    outbox_ids: list[int]  # of the rows written, in the order of `messages`
     created: bool
+    messages: list[OutboxMessage] = field(default_factory=list)  # the rows written
 
 
 def _values(job: NewJob) -> dict[str, Any]:
@@ -88,7 +89,7 @@ async def insert(db: Db, planned: PlannedJob) -> Inserted:
         *outbox.columns(planned.outbox),
     )
     if row is not None:
-        return Inserted(job_row(row), list(row["outbox_ids"] or []), True)
+        return Inserted(job_row(row), list(row["outbox_ids"] or []), True, list(planned.outbox))
     existing = await db.fetchrow(
         f"""SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1
             OR (owner = $2 AND idempotency_key = $3)
@@ -113,10 +114,12 @@ async def insert_tree(pool: Pool, planned: Sequence[PlannedJob]) -> Inserted:
         first = await insert(conn, top)
         if not first.created:
             return first
-        ids = list(first.outbox_ids)
+        ids, messages = list(first.outbox_ids), list(first.messages)
         for job in rest:
-            ids += (await insert(conn, job)).outbox_ids
-        return Inserted(first.job, ids, True)
+            more = await insert(conn, job)
+            ids += more.outbox_ids
+            messages += more.messages
+        return Inserted(first.job, ids, True, messages)
 
 
 async def by_id(db: Db, job_id: UUID) -> JobRow | None:
