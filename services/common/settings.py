@@ -132,7 +132,10 @@ class ServiceSettings(NatsSettings, S3Settings):
     log_json: bool | None = Field(
         default=None, description="JSON logs; default: JSON unless stdout is a TTY."
     )
-    health_host: str = "0.0.0.0"
+    health_host: str = Field(
+        default="127.0.0.1",
+        description="Where /healthz, /readyz and /metrics listen (0.0.0.0 in a pod or container).",
+    )
     health_port: int = Field(default=0, ge=0, le=65535, description="0 disables the port.")
     jetscribe_dev_mode: bool = Field(
         default=False,
@@ -194,3 +197,14 @@ class WorkerSettings(ServiceSettings):
         description="On SIGTERM, time for the jobs in hand to finish before they are handed "
         "back to another replica.",
     )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_ack_wait(self) -> Self:
+        # Two heartbeats may be lost (a busy loop, a NATS hiccup) before JetStream gives
+        # the running job to another worker: at least three must fit in ack_wait.
+        if self.heartbeat_s > self.ack_wait_s / 3:
+            raise ValueError(
+                f"HEARTBEAT_S ({self.heartbeat_s:g}) must be at most a third of ACK_WAIT_S "
+                f"({self.ack_wait_s:g}), or a running job is redelivered and runs twice"
+            )
+        return self

@@ -157,3 +157,24 @@ def test_the_refusal_names_the_variable_but_shows_no_secret(
     assert "S3_SECRET_KEY" in str(refused.value)
     assert "very-secret-nats" not in str(refused.value)
     assert "minioadmin" not in str(refused.value)
+
+
+def test_a_heartbeat_slower_than_a_third_of_ack_wait_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ACK_WAIT_S=10 with the default HEARTBEAT_S=10 once let a running job run twice."""
+    monkeypatch.setenv("JETSCRIBE_DEV_MODE", "true")
+    monkeypatch.setenv("ACK_WAIT_S", "10")
+    with pytest.raises(ValidationError, match="at most a third of ACK_WAIT_S"):
+        WorkerSettings()
+    monkeypatch.setenv("HEARTBEAT_S", "3")
+    assert WorkerSettings().heartbeat_s == 3.0
+
+
+def test_health_ports_listen_on_loopback_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JETSCRIBE_DEV_MODE", "true")
+    assert ServiceSettings().health_host == "127.0.0.1"
+    monkeypatch.setenv("HEALTH_HOST", "0.0.0.0")
+    assert ServiceSettings().health_host == "0.0.0.0"
