@@ -49,11 +49,17 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
+RETRY_AFTER_S = 5  # what a client is told to wait when a dependency is down (503)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status == 503:
+            headers.setdefault("Retry-After", str(RETRY_AFTER_S))
         return JSONResponse(
-            error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers
+            error_body(exc.code, exc.message), status_code=exc.status, headers=headers or None
         )
 
     @app.exception_handler(RequestValidationError)

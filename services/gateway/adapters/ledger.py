@@ -1,8 +1,10 @@
 """The ledger's `ledger.>` request-reply API over NATS, as typed calls.
 
 Every reply is checked here and turned into the value the caller needs: an error reply
-raises its `ApiError` (lookups answer the gateway's own 404), and a reply with neither
-payload nor error, which the ledger never sends, raises 503 `unavailable`. Those raise
+raises its `ApiError` (lookups answer the gateway's own 404, except a ledger that is
+`unavailable` — its database down —, which stays 503: an outage is never "not found"),
+and a reply with neither payload nor error, which the ledger never sends, raises 503
+`unavailable`. Those raise
 `LedgerReplyError`; a ledger that does not answer at all raises a plain `ApiError` (503).
 """
 
@@ -71,9 +73,12 @@ def payload_of(
     what: str,
     refused: LedgerReplyError | None = None,
 ) -> T:
-    """A reply's payload; its error as `refused` (default: the error's own ApiError)."""
+    """A reply's payload; its error as `refused` (default, and always for `unavailable`:
+    the error's own ApiError)."""
     if error is not None:
-        raise LedgerReplyError.from_info(error) if refused is None else refused
+        if refused is None or error.code == ErrorCode.UNAVAILABLE:
+            raise LedgerReplyError.from_info(error)
+        raise refused
     if payload is None:
         raise LedgerReplyError(503, ErrorCode.UNAVAILABLE, f"the job ledger sent no {what}")
     return payload
@@ -102,15 +107,17 @@ class LedgerClient:
         return resp_type.model_validate_json(msg.data)
 
     async def answers(self, timeout_s: float) -> bool:
-        """Whether the ledger answers a request at all (the readiness probe)."""
+        """Whether the ledger answers a read (the readiness probe): it must reply, and
+        not with `unavailable` (its database down)."""
         probe = JobListRequest(owner=READINESS_OWNER, limit=1)
         try:
-            await self._nc.request(
+            msg = await self._nc.request(
                 subjects.LEDGER_JOBS_LIST, probe.model_dump_json().encode(), timeout=timeout_s
             )
+            reply = JobListResponse.model_validate_json(msg.data)
         except Exception:
             return False
-        return True
+        return reply.error is None
 
     async def create_job(self, submit: SubmitJob) -> JobRecord:
         req = JobCreateRequest(submit=submit)
@@ -118,7 +125,7 @@ class LedgerClient:
         return payload_of(reply.job, reply.error, "job")
 
     async def get_job(self, job_id: UUID, owner: str, mark_retrieved: bool = False) -> JobRecord:
-        """The job; any error reply reads as 404 `job_not_found`."""
+        """The job; an error reply reads as 404 `job_not_found` (`unavailable`: 503)."""
         req = JobGetRequest(job_id=job_id, owner=owner, mark_retrieved=mark_retrieved)
         reply = await self._call(subjects.LEDGER_JOBS_GET, req, JobResponse)
         return payload_of(reply.job, reply.error, "job", job_not_found(job_id))
@@ -178,7 +185,7 @@ class LedgerClient:
         return reply.file
 
     async def get_file(self, file_id: UUID, owner: str) -> StoredFile:
-        """The file and where its bytes are; any error reply reads as 404 `file_not_found`."""
+        """The file and where its bytes are; an error reply reads as 404 (`unavailable`: 503)."""
         req = FileGetRequest(file_id=file_id, owner=owner)
         reply = await self._call(subjects.LEDGER_FILES_GET, req, FileResponse)
         refused = file_not_found(file_id)
@@ -187,7 +194,7 @@ class LedgerClient:
         return StoredFile(record=record, object_key=key)
 
     async def delete_file(self, file_id: UUID, owner: str) -> str:
-        """The deleted file's object key; any error reply reads as 404 `file_not_found`."""
+        """The deleted file's object key; an error reply reads as 404 (`unavailable`: 503)."""
         req = FileDeleteRequest(file_id=file_id, owner=owner)
         reply = await self._call(subjects.LEDGER_FILES_DELETE, req, FileResponse)
         return payload_of(reply.object_key, reply.error, "object key", file_not_found(file_id))
