@@ -83,6 +83,26 @@ def test_a_form_without_a_file_is_422(api: Api) -> None:
     assert r.status_code == 422
 
 
+def test_a_multipart_body_cut_before_its_closing_boundary_is_400(
+    api: Api,
+) -> None:
+    head = b'--cut\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+    r = api.http.post(
+        "/v1/files",
+        content=head + b"RIFF" + b"\0" * 4096,  # no "--cut--": the client stopped mid-file
+        headers={"content-type": "multipart/form-data; boundary=cut"},
+    )
+    assert r.status_code == 400
+    assert error_of(r)["code"] == "invalid_request"
+    assert "closing boundary" in error_of(r)["message"]
+
+
+def test_two_file_fields_are_422(api: Api) -> None:
+    r = api.http.post("/v1/files", files=[("file", ("a.wav", b"a")), ("file", ("b.wav", b"b"))])
+    assert r.status_code == 422
+    assert error_of(r)["code"] == "invalid_request"
+
+
 def test_a_malformed_json_body_is_422(api: Api) -> None:
     r = api.http.post("/v1/jobs", content=b"{nope", headers={"content-type": "application/json"})
     assert r.status_code == 422

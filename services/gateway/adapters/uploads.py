@@ -18,7 +18,7 @@ from urllib.parse import quote
 from uuid import UUID, uuid4
 
 from python_multipart import MultipartParser
-from python_multipart.multipart import parse_options_header
+from python_multipart.multipart import MultipartState, parse_options_header
 from starlette.requests import Request
 
 from contracts import ErrorCode
@@ -100,7 +100,11 @@ class _Collector:
         self.part.filename = raw_filename.decode("utf-8", "replace") if raw_filename else None
         ctype = self.headers.get("content-type")
         self.part.content_type = ctype.decode("latin-1") if ctype else None
-        if self.part.name == "file" and self.file_started is None:
+        if self.part.name == "file":
+            if self.file_started is not None:
+                raise ApiError(
+                    422, ErrorCode.INVALID_REQUEST, "one 'file' field per upload, not several"
+                )
             self.file_started = self.part
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -116,6 +120,10 @@ class _Collector:
             self.file_done = True
         elif self.part.name:
             self.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
+
+
+# Where the parser stands after the closing `--boundary--` (and any epilogue after it).
+_COMPLETE = frozenset({MultipartState.END})
 
 
 def _content_type(part: _Part) -> str:
@@ -198,6 +206,10 @@ async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -
             parser.write(chunk)
             await sink.take(collector)
         parser.finalize()
+        if parser.state not in _COMPLETE:  # a cut-off body is not a complete file
+            raise ApiError(
+                400, ErrorCode.INVALID_REQUEST, "multipart body ends before its closing boundary"
+            )
     except UploadTooLarge:
         await sink.abort(UploadTooLarge())
         raise ApiError(
