@@ -1,8 +1,9 @@
 """`make dev`: embedded NATS, PostgreSQL and S3 plus every service, in one terminal.
 
 Each piece of infrastructure is skipped when its URL is given (NATS_URL, DATABASE_URL,
-S3_ENDPOINT). State lives under `.dev/` and survives a restart; Ctrl-C stops every
-process this started, services first, then infrastructure. Every service runs in
+S3_ENDPOINT). State lives under `.dev/` and survives a restart; a service that exits is
+restarted with backoff (supervisor.py); Ctrl-C stops every process this started,
+services first, then infrastructure. Every service runs in
 development mode (`JETSCRIBE_DEV_MODE=true`: the embedded S3's default secret is accepted).
 """
 
@@ -11,16 +12,13 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from . import infra, postgres
+from .supervisor import Child, stop_all, wait_ready
 
 SERVICES = [
     # name, module, health-port env
@@ -30,71 +28,6 @@ SERVICES = [
     ("srt-fixer", "services.srt_fixer.main"),
     ("gateway", "services.gateway.main"),
 ]
-
-
-@dataclass
-class Child:
-    name: str
-    popen: subprocess.Popen[bytes]
-    ready_url: str
-
-
-def _pump(name: str, stream: object, log_path: Path) -> None:
-    width = 12
-    with log_path.open("ab") as log:
-        for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
-            log.write(line)
-            log.flush()
-            sys.stdout.write(f"{name:<{width}}| {line.decode(errors='replace')}")
-            sys.stdout.flush()
-
-
-def start_service(
-    name: str, module: str, env: dict[str, str], log_dir: Path, ready_url: str
-) -> Child:
-    popen = subprocess.Popen(
-        [sys.executable, "-m", module],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **env},
-        preexec_fn=infra._die_with_parent,
-        start_new_session=True,
-    )
-    threading.Thread(
-        target=_pump, args=(name, popen.stdout, log_dir / f"{name}.log"), daemon=True
-    ).start()
-    return Child(name, popen, ready_url)
-
-
-def wait_ready(children: list[Child], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(children)
-    while pending and time.monotonic() < deadline:
-        for child in list(pending):
-            if child.popen.poll() is not None:
-                raise infra.InfraError(f"{child.name} exited with {child.popen.returncode}")
-            try:
-                if httpx.get(child.ready_url, timeout=1.0).status_code == 200:
-                    pending.remove(child)
-            except httpx.HTTPError:
-                pass
-        time.sleep(0.2)
-    if pending:
-        raise infra.InfraError(f"not ready after {timeout:.0f}s: {[c.name for c in pending]}")
-
-
-def stop_all(children: list[Child], procs: list[infra.Proc]) -> None:
-    for child in reversed(children):
-        if child.popen.poll() is None:
-            child.popen.send_signal(signal.SIGTERM)
-    for child in reversed(children):
-        try:
-            child.popen.wait(30)
-        except subprocess.TimeoutExpired:
-            child.popen.kill()
-    for proc in reversed(procs):
-        proc.stop()
 
 
 def dev_secret(path: Path) -> str:
@@ -156,7 +89,9 @@ def start_services(env: dict[str, str], port: int, log_dir: Path, children: list
         if name == "gateway":
             svc_env.update(PORT=str(port), HEALTH_PORT="0")
             ready = f"http://127.0.0.1:{port}/readyz"
-        children.append(start_service(name, module, svc_env, log_dir, ready))
+        child = Child(name, module, svc_env, log_dir, ready)
+        child.start()
+        children.append(child)
 
 
 def main() -> None:
@@ -182,10 +117,9 @@ def main() -> None:
             f"http://127.0.0.1:{port}/docs)\nPress Ctrl-C to stop.\n",
             flush=True,
         )
-        while not stop.is_set():
+        while not stop.is_set():  # a service that exits is restarted with backoff
             for child in children:
-                if child.popen.poll() is not None:
-                    raise infra.InfraError(f"{child.name} exited with {child.popen.returncode}")
+                child.supervise(time.monotonic())
             stop.wait(0.5)
     except infra.InfraError as exc:
         print(f"\nmake dev failed: {exc}", file=sys.stderr, flush=True)
