@@ -121,3 +121,26 @@ async def test_a_permanent_error_is_never_retried(nc: Client, nats_url: str) -> 
 @pytest.fixture(autouse=True)
 def _no_leftover_attempts() -> None:
     ATTEMPTS.clear()
+
+
+async def consumer_settled(nc: Client) -> bool:
+    """Nothing waits in the convert consumer: every message was acked or terminated."""
+    js = nc.jetstream()
+    subject = subjects.run_subject(JobType.CONVERT)
+    stream = await js.find_stream_name_by_subject(subject)
+    [info] = [c for c in await js.consumers_info(stream) if c.config.filter_subject == subject]
+    return (info.num_pending or 0) == 0 and (info.num_ack_pending or 0) == 0
+
+
+@pytest.mark.parametrize(
+    "body", [b"not json at all", b"[1, 2, 3]", b'{"msg": 1, "runner": 2}', b"\xff\xfe\x00"]
+)
+async def test_a_garbage_command_is_terminated_at_once_and_the_worker_goes_on(
+    nc: Client, nats_url: str, body: bytes
+) -> None:
+    async with worker(nats_url, not_media, nc):
+        await nc.jetstream().publish(subjects.run_subject(JobType.CONVERT), body)
+        await async_wait_until(lambda: consumer_settled(nc), 10, "the garbage terminated")
+        assert ATTEMPTS == []  # never reached a job handler
+        events = await run_one(nc)  # the next, valid command still runs
+    assert events[-1]["kind"] == "failed" and ATTEMPTS == [1]
