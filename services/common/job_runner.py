@@ -33,11 +33,8 @@ from contracts import (
     ErrorInfo,
     JobCompleted,
     JobFailed,
-    JobGetRequest,
     JobRequeued,
-    JobResponse,
     JobStarted,
-    JobStatus,
     RunJob,
     first_error,
     subjects,
@@ -47,6 +44,7 @@ from contracts.raw import job_id as named_job_id
 from contracts.validation import first_field
 
 from . import tracing
+from .admission import input_key_problem, ledger_says_skip
 from .errors import PermanentError
 from .job_context import EventSink, Execute, JobCancelledError, JobContext
 from .logging import get_logger
@@ -131,9 +129,18 @@ class JobRunner:
             subject=raw.subject,
             correlation_id=run.correlation_id,
         )
-        if await self._already_cancelled(run):
-            bound.info("job cancelled before start")
-            await msg.ack()
+        problem = input_key_problem(run.input_key)
+        if problem is not None:
+            bound.warning("command rejected", error=problem)
+            await self._fail(
+                run, attempt, ErrorInfo(code=ErrorCode.INVALID_MESSAGE, message=problem)
+            )
+            await msg.reject()
+            return
+        skip = await ledger_says_skip(self._nc, run)
+        if skip is not None:
+            bound.info("job not run", reason=skip.reason)
+            await (msg.reject() if skip.terminate else msg.ack())
             return
         await self._run(Delivery(msg, run, attempt, bound))
 
@@ -273,18 +280,6 @@ class JobRunner:
                         error=ErrorInfo(code=ErrorCode.INVALID_MESSAGE, message=message),
                     )
                 )
-
-    async def _already_cancelled(self, run: RunJob) -> bool:
-        try:
-            reply = await self._nc.request(
-                subjects.LEDGER_JOBS_GET,
-                JobGetRequest(job_id=run.job_id, owner=run.owner).model_dump_json().encode(),
-                timeout=2.0,
-            )
-            job = JobResponse.model_validate_json(reply.data).job
-        except Exception:
-            return False  # the ledger is optional here: cancel is also watched while running
-        return job is not None and job.status in (JobStatus.CANCELLED, JobStatus.EXPIRED)
 
     @staticmethod
     async def _on_event(data: bytes, ctx: JobContext) -> None:
