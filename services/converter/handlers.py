@@ -38,6 +38,7 @@ class ConvertJob:
             _check_streams(options, info)
             await self._convert(ctx, options, source, target, info)
             result_info = await asyncio.to_thread(probe, target)
+            _check_complete(output_duration(options, info.duration_s), result_info.duration_s)
             output = await save_output(
                 self._store,
                 run.job_id,
@@ -68,6 +69,22 @@ class ConvertJob:
                 if ctx.cancelled():
                     raise JobCancelledError from None
                 raise
+
+
+# ffmpeg exits 0 on a file that ends early or turns to garbage part-way: the output is
+# then far shorter than the input says it is. Stated durations can be estimates (VBR MP3
+# without a header): a shortfall within this share is not taken for damage.
+COMPLETE_SHARE = 0.75
+
+
+def _check_complete(expected_s: float | None, got_s: float | None) -> None:
+    if expected_s is None or expected_s < 1.0:
+        return
+    if got_s is None or got_s < COMPLETE_SHARE * expected_s:
+        raise UnreadableMedia(
+            f"the input is damaged or ends early: {got_s or 0.0:.1f} s of the "
+            f"{expected_s:.1f} s it states could be decoded"
+        )
 
 
 def _check_streams(options: ConvertOptions, info: MediaInfo) -> None:

@@ -121,6 +121,22 @@ def test_a_corrupt_video_fails_as_unreadable_and_the_next_one_converts(
     assert convert(api, api.upload(speech_mkv)["id"], preset="webm")["status"] == "completed"
 
 
+@pytest.mark.parametrize("damage", ["truncated", "garbage after the header"])
+def test_a_video_that_ends_early_or_turns_to_garbage_is_unreadable_not_converted(
+    api: Api, speech_mkv: Path, tmp_path: Path, damage: str
+) -> None:
+    """ffmpeg exits 0 on both: the output's length, far below the stated one, tells."""
+    data = speech_mkv.read_bytes()
+    broken = tmp_path / "damaged.mkv"
+    if damage == "truncated":
+        broken.write_bytes(data[: len(data) * 3 // 10])
+    else:
+        broken.write_bytes(data[:4096] + random.Random(3).randbytes(len(data) - 4096))
+    failed = convert(api, api.upload(broken)["id"], preset="mp4")
+    assert failed["status"] == "failed", failed
+    assert failed["error"]["code"] == "unreadable_media"
+
+
 @pytest.mark.parametrize(
     "options",
     [
