@@ -41,6 +41,19 @@ async def convert_queue_empty(js: nats.js.JetStreamContext) -> bool:
     return (info.num_pending or 0) == 0 and (info.num_ack_pending or 0) == 0
 
 
+async def send_and_follow(stack: Stack, run: RunJob) -> list[str]:
+    """Publish the command straight to the workers (no ledger), wait until it is handled,
+    and return the kinds of every event the job then has."""
+    nc = await nats.connect(stack.nats_url)
+    try:
+        js = nc.jetstream()
+        await js.publish(subjects.run_subject(run.type), run.model_dump_json().encode())
+        await async_wait_until(lambda: convert_queue_empty(js), 30, "the command handled")
+        return await kinds_of(js, run.job_id)
+    finally:
+        await nc.drain()
+
+
 async def test_a_command_resent_for_a_completed_job_does_not_run_it_again(
     stack: Stack, speech_wav: Path
 ) -> None:
@@ -48,17 +61,10 @@ async def test_a_command_resent_for_a_completed_job_does_not_run_it_again(
     file_id = api.upload(speech_wav)["id"]
     job = api.wait(api.submit(file_id, "convert", {"preset": "mp3"}, cache=False)["id"])
     assert job["status"] == "completed"
-    nc = await nats.connect(stack.nats_url)
-    try:
-        js = nc.jetstream()
-        again = RunJob(
-            job_id=job["id"], type=JobType.CONVERT, file_id=file_id, input_key=f"files/{file_id}"
-        )
-        await js.publish(subjects.run_subject(JobType.CONVERT), again.model_dump_json().encode())
-        await async_wait_until(lambda: convert_queue_empty(js), 30, "the command handled")
-        kinds = await kinds_of(js, uuid.UUID(job["id"]))
-    finally:
-        await nc.drain()
+    again = RunJob(
+        job_id=job["id"], type=JobType.CONVERT, file_id=file_id, input_key=f"files/{file_id}"
+    )
+    kinds = await send_and_follow(stack, again)
     assert kinds.count("started") == 1 and kinds.count("completed") == 1, kinds
     assert api.get(job["id"])["attempt"] == 1
 
@@ -70,14 +76,7 @@ async def test_a_command_for_a_job_the_ledger_never_created_runs_nothing(
     stray = RunJob(
         job_id=uuid.uuid4(), type=JobType.CONVERT, file_id=file_id, input_key=f"files/{file_id}"
     )
-    nc = await nats.connect(stack.nats_url)
-    try:
-        js = nc.jetstream()
-        await js.publish(subjects.run_subject(JobType.CONVERT), stray.model_dump_json().encode())
-        await async_wait_until(lambda: convert_queue_empty(js), 30, "the command handled")
-        kinds = await kinds_of(js, stray.job_id)
-    finally:
-        await nc.drain()
+    kinds = await send_and_follow(stack, stray)
     assert kinds == []  # no started, no outputs, no events for a job nobody made
 
 
@@ -90,12 +89,4 @@ async def test_a_command_whose_input_key_leaves_the_bucket_layout_fails_at_once(
         file_id=uuid.uuid4(),
         input_key="files/../../etc/passwd",
     )
-    nc = await nats.connect(stack.nats_url)
-    try:
-        js = nc.jetstream()
-        await js.publish(subjects.run_subject(JobType.CONVERT), bad.model_dump_json().encode())
-        await async_wait_until(lambda: convert_queue_empty(js), 30, "the command handled")
-        kinds = await kinds_of(js, bad.job_id)
-    finally:
-        await nc.drain()
-    assert kinds == ["failed"]
+    assert await send_and_follow(stack, bad) == ["failed"]
