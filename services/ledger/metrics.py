@@ -26,3 +26,7 @@ OBJECTS_DELETED = Counter(
 CACHE_LOOKUPS = Counter(
     "jetscribe_ledger_cache_lookups_total", "Result cache lookups", ["type", "outcome"]
 )
+SUBMISSIONS_RETRIED = Counter(
+    "jetscribe_ledger_submissions_retried_total",
+    "jobs.submit messages not stored yet (database away) and redelivered later",
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from services.common.settings import ServiceSettings
 
@@ -16,7 +16,21 @@ class LedgerSettings(ServiceSettings):
     db_pool_max: int = Field(default=20, ge=1)
     request_concurrency: int = Field(default=64, ge=1, description="Requests handled at once.")
     outbox_sweep_s: float = Field(default=5.0, gt=0)
-    submit_max_deliver: int = Field(default=5, ge=1)
+    submit_max_deliver: int = Field(
+        default=-1,
+        ge=-1,
+        description="Deliveries of a jobs.submit message before it is given up; -1 (the "
+        "default): until it is stored — a submission waits out a database outage for as "
+        "long as the JOBS stream keeps it (it has no age limit).",
+    )
+
+    @field_validator("submit_max_deliver")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("SUBMIT_MAX_DELIVER: -1 (until stored) or at least 1")
+        return value
+
     events_batch_size: int = Field(
         default=500, ge=1, le=1000, description="Events folded per transaction at most."
     )

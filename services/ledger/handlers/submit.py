@@ -13,6 +13,7 @@ from services.common import jetstream, tracing
 from services.common.logging import get_logger
 
 from ..ledger import Ledger
+from ..metrics import SUBMISSIONS_RETRIED
 
 log = get_logger(__name__)
 
@@ -33,9 +34,18 @@ def register(broker: NatsBroker, ledger: Ledger, max_deliver: int) -> None:
             with tracing.span(subjects.JOBS_SUBMIT, message.headers or {}):
                 await handle_submission(ledger, message.data, message.headers or {})
         except Exception as exc:
+            # Stored or refused, never dropped: a database away is waited out (the
+            # consumer's max_deliver is unbounded by default), at most 30 s between tries.
             delivered = message.metadata.num_delivered
-            log.warning("submission not stored, will retry", error=str(exc), delivered=delivered)
-            await msg.nack(delay=min(2.0 * delivered, 30.0))
+            delay = min(2.0 * delivered, 30.0)
+            log.warning(
+                "submission not stored, will retry",
+                error=str(exc),
+                delivered=delivered,
+                retry_in_s=delay,
+            )
+            SUBMISSIONS_RETRIED.inc()
+            await msg.nack(delay=delay)
             return
         await msg.ack()
 
