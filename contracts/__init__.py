@@ -10,6 +10,7 @@ from .base import SCHEMA_VERSION, Envelope, Message
 from .commands import PipelineStep, RunJob, SubmitJob
 from .enums import TERMINAL_STATUSES, ErrorCode, JobStatus, JobType
 from .events import (
+    TERMINAL_KINDS,
     JobCancelled,
     JobCompleted,
     JobEvent,
@@ -20,6 +21,7 @@ from .events import (
     JobQueued,
     JobRequeued,
     JobStarted,
+    outcome_event_id,
     parse_event,
 )
 from .ledger_api import (
@@ -75,6 +77,7 @@ from .validation import first_error
 __all__ = [
     "OPTIONS_BY_TYPE",
     "SCHEMA_VERSION",
+    "TERMINAL_KINDS",
     "TERMINAL_STATUSES",
     "BatchOptions",
     "BatchResult",
@@ -133,6 +136,7 @@ __all__ = [
     "WebhookDelivery",
     "Word",
     "first_error",
+    "outcome_event_id",
     "parse_event",
     "parse_options",
     "raw",

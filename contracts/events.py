@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import Field, TypeAdapter
 
@@ -83,6 +83,23 @@ JobEvent = Annotated[
 ]
 
 JOB_EVENT_ADAPTER: TypeAdapter[JobEvent] = TypeAdapter(JobEvent)
+
+
+TERMINAL_KINDS = frozenset({"completed", "failed", "cancelled", "expired"})
+"""Event kinds after which a job never runs again."""
+
+_OUTCOME_NAMESPACE = UUID("6f1b8f0e-3a51-4c55-9c0e-2f4d7f3b8a11")
+
+
+def outcome_event_id(job_id: UUID) -> UUID:
+    """The `event_id` of the one outcome (`completed` or `failed`) a worker reports for a
+    job, the same on every attempt and every replica.
+
+    It is also the event's `Nats-Msg-Id`, so a second outcome is dropped by JetStream
+    (within the streams' duplicate window) and by the ledger (unique `event_id`): a
+    publish whose result was unknown can be repeated, and a job re-run by mistake still
+    ends once."""
+    return uuid5(_OUTCOME_NAMESPACE, str(job_id))
 
 
 def parse_event(data: bytes | str) -> JobEvent:

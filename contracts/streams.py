@@ -21,6 +21,14 @@ LEDGER_EVENTS_CONSUMER = "ledger-events"
 WORKERS_KV = "jetscribe_workers"
 """Key-value bucket where each worker pool announces what produces its results."""
 
+RUNNING_KV = "jetscribe_running"
+"""Key-value bucket of run leases: one key per job being run (`run.<job_id>`), kept
+fresh by the replica running it; a second delivery of that job waits instead of
+starting a second run."""
+
+RUN_LEASE_TTL_S = 30.0
+"""A lease its holder stopped refreshing (the replica died) expires this long after."""
+
 
 def worker_consumer_name(job_type: JobType | str) -> str:
     return f"worker-{JobType(job_type).value}"
@@ -28,3 +36,7 @@ def worker_consumer_name(job_type: JobType | str) -> str:
 
 def model_key(job_type: JobType | str) -> str:
     return f"model.{JobType(job_type).value}"
+
+
+def run_lease_key(job_id: object) -> str:
+    return f"run.{job_id}"

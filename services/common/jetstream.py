@@ -30,6 +30,8 @@ from contracts.streams import (
     JOBS_STREAM,
     LEDGER_EVENTS_CONSUMER,
     LEDGER_SUBMIT_CONSUMER,
+    RUN_LEASE_TTL_S,
+    RUNNING_KV,
     WORKERS_KV,
     worker_consumer_name,
 )
@@ -146,4 +148,15 @@ async def workers_kv(js: JetStreamContext, s: StreamSettings | None = None) -> K
         s = s or StreamSettings()
         return await js.create_key_value(
             KeyValueConfig(bucket=WORKERS_KV, history=1, replicas=s.replicas)
+        )
+
+
+async def running_kv(js: JetStreamContext, s: StreamSettings | None = None) -> KeyValue:
+    """The bucket of run leases (idempotent); a key lives `RUN_LEASE_TTL_S` unrefreshed."""
+    try:
+        return await js.key_value(RUNNING_KV)
+    except (BucketNotFoundError, NotFoundError):
+        s = s or StreamSettings()
+        return await js.create_key_value(
+            KeyValueConfig(bucket=RUNNING_KV, history=1, ttl=RUN_LEASE_TTL_S, replicas=s.replicas)
         )

@@ -18,6 +18,7 @@ from .errors import InvalidOptions
 from .worker_policy import WorkerPolicy
 
 T = TypeVar("T")
+PROGRESS_PUBLISH_TIMEOUT_S = 2.0
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -85,14 +86,16 @@ class Progress:
         await self._publish(1.0)
 
     async def _publish(self, value: float) -> None:
-        with contextlib.suppress(Exception):  # progress is best-effort
+        # Best-effort, and never holding the job up for long while NATS is away.
+        with contextlib.suppress(Exception):
             await self._publisher.publish(
                 JobProgressed(
                     job_id=self._run.job_id,
                     attempt=self._attempt,
                     progress=value,
                     correlation_id=self._run.correlation_id,
-                )
+                ),
+                timeout=PROGRESS_PUBLISH_TIMEOUT_S,
             )
 
 

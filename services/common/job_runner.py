@@ -1,7 +1,8 @@
 """The job loop every worker shares: one `RunJob` from parse to ack.
 
     parse RunJob ── invalid ──────────────────────────► JobFailed(invalid_message), term
-    cancelled already? (ask the ledger) ── yes ───────► ack, nothing else
+    ended already? (the ledger, then the events stream) ► ack, nothing else
+    running already? (run lease held elsewhere) ──────► left to the run holding it
     JobStarted → execute (heartbeats `in_progress`, throttled JobProgressed)
         ├── done ───────────────────────────────────► JobCompleted, then ack
         ├── PermanentError ──────────────────────────► JobFailed(code), term
@@ -9,7 +10,10 @@
         └── other error ── attempts left ───────────► JobRequeued, nak with backoff
                          └─ last attempt ────────────► JobFailed(retries_exhausted), term
 
-The message is acked only after the terminal event is stored by JetStream.
+The message is acked only after the terminal event is stored by JetStream. A job's
+outcome (`completed` or `failed`) has one `event_id` per job (`outcome_event_id`), and
+a publish of it that times out is repeated, not taken for a failure
+(`outcome_publish`): a job runs to one outcome even across a NATS outage.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from contracts import (
     JobStarted,
     RunJob,
     first_error,
+    outcome_event_id,
+    streams,
     subjects,
 )
 from contracts.raw import event_kind
@@ -44,10 +50,12 @@ from contracts.raw import job_id as named_job_id
 from contracts.validation import first_field
 
 from . import tracing
-from .admission import input_key_problem, ledger_says_skip
+from .admission import input_key_problem, ledger_says_skip, stream_says_done
 from .errors import PermanentError
 from .job_context import EventSink, Execute, JobCancelledError, JobContext
 from .logging import get_logger
+from .outcome_publish import publish_until_stored
+from .run_lease import RunLeases
 from .worker_policy import WorkerPolicy
 
 log = get_logger(__name__)
@@ -91,6 +99,7 @@ class JobRunner:
         on_outcome: OnOutcome | None = None,
         identity: str | None = None,
         discard: Discard | None = None,
+        leases: RunLeases | None = None,
     ) -> None:
         self._nc = nc
         self._publisher = publisher
@@ -100,6 +109,7 @@ class JobRunner:
         self._on_outcome = on_outcome or (lambda _o, _s: None)
         self._identity = identity
         self._discard = discard
+        self._leases = leases or RunLeases(None, WORKER_ID)
         self._running: set[JobContext] = set()
 
     def hand_back_all(self) -> int:
@@ -137,12 +147,21 @@ class JobRunner:
             )
             await msg.reject()
             return
-        skip = await ledger_says_skip(self._nc, run)
+        skip = await ledger_says_skip(self._nc, run) or await stream_says_done(
+            self._nc.jetstream(), run.job_id
+        )
         if skip is not None:
             bound.info("job not run", reason=skip.reason)
             await (msg.reject() if skip.terminate else msg.ack())
             return
-        await self._run(Delivery(msg, run, attempt, bound))
+        if not await self._leases.acquire(run.job_id):
+            # Neither ack nor nak: the run holding the lease settles this message.
+            bound.warning("job is running already (delivered again): not run twice")
+            return
+        try:
+            await self._run(Delivery(msg, run, attempt, bound))
+        finally:
+            await self._leases.release(run.job_id)
 
     async def _run(self, d: Delivery) -> None:
         ctx = JobContext(d.run, d.attempt, self._publisher, self._policy)
@@ -151,7 +170,7 @@ class JobRunner:
             await self._on_event(m.data, ctx)
 
         watch = await self._nc.subscribe(subjects.events_subject(d.run.job_id), cb=on_event)
-        heartbeat = asyncio.create_task(self._heartbeat(d.msg))
+        heartbeat = asyncio.create_task(self._heartbeat(d))
         self._running.add(ctx)
         try:
             await self._execute_and_complete(ctx, d)
@@ -190,8 +209,9 @@ class JobRunner:
         if ctx.cancelled() and not ctx.handed_back:
             raise JobCancelledError  # finished just as the client cancelled: keep nothing
         await ctx.complete_progress()
-        await self._publish(
+        await self._publish_outcome(
             JobCompleted(
+                event_id=outcome_event_id(run.job_id),
                 job_id=run.job_id,
                 attempt=d.attempt,
                 result=outcome.result,
@@ -199,7 +219,8 @@ class JobRunner:
                 language=outcome.language,
                 model=getattr(outcome.result, "model", None) or self._identity,
                 correlation_id=run.correlation_id,
-            )
+            ),
+            d.log,
         )
 
     async def _on_cancelled(self, ctx: JobContext, d: Delivery) -> None:
@@ -226,17 +247,26 @@ class JobRunner:
         )
         with contextlib.suppress(Exception):
             await self._requeued(d, error)
+        await self._leases.release(d.run.job_id)  # before the nak: another replica takes it
         await d.msg.nack(delay=0)
 
     async def _publish(self, event: Any) -> None:
         await self._publisher.publish(event)
 
-    async def _fail(self, run: RunJob, attempt: int, error: ErrorInfo) -> None:
-        await self._publish(
-            JobFailed(
-                job_id=run.job_id, attempt=attempt, error=error, correlation_id=run.correlation_id
-            )
+    async def _publish_outcome(self, event: JobCompleted | JobFailed, bound: Any) -> None:
+        await publish_until_stored(
+            self._publisher, event, within_s=self._policy.outcome_publish_s, log=bound
         )
+
+    async def _fail(self, run: RunJob, attempt: int, error: ErrorInfo) -> None:
+        failed = JobFailed(
+            event_id=outcome_event_id(run.job_id),
+            job_id=run.job_id,
+            attempt=attempt,
+            error=error,
+            correlation_id=run.correlation_id,
+        )
+        await self._publish_outcome(failed, log.bind(job_id=str(run.job_id)))
 
     async def _requeued(self, d: Delivery, error: ErrorInfo) -> None:
         await self._publish(
@@ -265,6 +295,7 @@ class JobRunner:
         d.log.warning("job will be retried", error=message, delay_s=delay)
         with contextlib.suppress(Exception):
             await self._requeued(d, ErrorInfo(code=str(code), message=message))
+        await self._leases.release(d.run.job_id)
         await d.msg.nack(delay=delay)
 
     async def _reject_unparseable(self, data: bytes, exc: ValidationError) -> None:
@@ -276,6 +307,7 @@ class JobRunner:
             with contextlib.suppress(Exception):
                 await self._publish(
                     JobFailed(
+                        event_id=outcome_event_id(job_id),
                         job_id=job_id,
                         error=ErrorInfo(code=ErrorCode.INVALID_MESSAGE, message=message),
                     )
@@ -286,8 +318,9 @@ class JobRunner:
         if event_kind(data) == "cancelled":
             ctx.cancel()
 
-    async def _heartbeat(self, msg: NatsMessage) -> None:
+    async def _heartbeat(self, d: Delivery) -> None:
         while True:
-            await asyncio.sleep(self._policy.heartbeat_s)
+            await asyncio.sleep(min(self._policy.heartbeat_s, streams.RUN_LEASE_TTL_S / 3))
             with contextlib.suppress(Exception):
-                await msg.in_progress()
+                await d.msg.in_progress()
+            await self._leases.refresh(d.run.job_id)

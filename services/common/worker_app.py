@@ -23,10 +23,11 @@ from .adapters.nats import EventPublisher, make_broker, stream_settings
 from .adapters.s3 import ObjectStore, output_key
 from .http import HealthServer
 from .job_context import Execute
-from .job_runner import JobRunner
+from .job_runner import WORKER_ID, JobRunner
 from .lag import ConsumerLag
 from .logging import get_logger
 from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS
+from .run_lease import RunLeases
 from .settings import WorkerSettings
 from .signals import wait_for_stop_signal
 from .startup import wait_for
@@ -69,6 +70,9 @@ async def run_worker(
     if identity is not None:
         await _announce(worker, handlers, identity)
     policy = WorkerPolicy.from_settings(settings)
+    leases = RunLeases(
+        await jetstream.running_kv(worker.js, stream_settings(settings)), f"{name}@{WORKER_ID}"
+    )
     for job_type, execute in handlers.items():
         runner = JobRunner(
             worker.broker.connection,
@@ -79,6 +83,7 @@ async def run_worker(
             on_outcome=_recorder(job_type),
             identity=identity,
             discard=_discarder(store),
+            leases=leases,
         )
         await _subscribe(worker, job_type, runner, policy)
     await _serve(worker, handlers)

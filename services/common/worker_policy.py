@@ -13,6 +13,9 @@ class WorkerPolicy:
     heartbeat_s: float = 10.0
     progress_min_interval_s: float = 0.25
     backoff_s: tuple[float, ...] = (2.0, 10.0, 30.0, 60.0)
+    # How long an outcome whose publish is unconfirmed is repeated (a NATS outage)
+    # before the job is handed back.
+    outcome_publish_s: float = 900.0
 
     @classmethod
     def from_settings(cls, settings: WorkerSettings) -> WorkerPolicy:

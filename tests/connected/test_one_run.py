@@ -1,0 +1,220 @@
+"""One run, one outcome per job, whatever the network does.
+
+- A job whose outcome's publish times out (NATS unreachable for longer than the
+  publish timeout) still ends once: the outcome reaches JetStream when the network
+  comes back, and the job is not run again.
+- A command for a job whose outcome is in the events stream is not run.
+- A job delivered again while a stalled replica still runs it is not run a second time.
+
+Before: the timeout was taken for a failure, the job requeued and ran a second time,
+while the first `completed` (buffered by nats-py) was stored on reconnect: two
+`completed` events for one job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+
+from contracts import JobCompleted, JobType, RunJob, parse_event, streams, subjects
+from contracts.results import ConvertResult
+from services.common.job_context import JobContext, Outcome
+from services.common.settings import WorkerSettings
+from services.common.worker_app import run_worker
+from tests.connected.test_worker_retries import consumer_settled, pulling
+from tests.support.tcp_proxy import freezable_proxy
+from tests.support.waiting import async_wait_until
+
+pytestmark = pytest.mark.connected
+
+PUBLISH_TIMEOUT_S = 10.0  # EventPublisher's timeout for one publish
+
+
+async def stored_events(nc: Client, job_id: uuid.UUID) -> list[str]:
+    """Every event kind the events stream holds for the job, in order."""
+    js = nc.jetstream()
+    sub = await js.subscribe(
+        subjects.events_subject(job_id), stream=streams.EVENTS_STREAM, ordered_consumer=True
+    )
+    kinds: list[str] = []
+    try:
+        while True:
+            msg = await sub.next_msg(timeout=1.0)
+            kinds.append(parse_event(msg.data).kind)
+    except Exception:  # nats TimeoutError: nothing more stored
+        return kinds
+    finally:
+        await sub.unsubscribe()
+
+
+async def test_a_completed_whose_publish_timed_out_is_stored_once_and_the_job_not_rerun(
+    nc: Client, nats_url: str
+) -> None:
+    runs: list[int] = []
+    work_may_end = asyncio.Event()
+
+    async def convert(ctx: JobContext) -> Outcome:
+        runs.append(ctx.attempt)
+        await work_may_end.wait()
+        return Outcome(
+            result=ConvertResult(
+                file_id=uuid.uuid4(), content_type="audio/mpeg", duration_s=1.0, size=1
+            )
+        )
+
+    settings = WorkerSettings(
+        health_port=0,
+        jetscribe_dev_mode=True,
+        heartbeat_s=1.0,
+        ack_wait_s=60.0,
+        retry_backoff_s=(0.2,),
+        max_concurrent_jobs=1,
+    )
+    async with freezable_proxy(nats_url) as proxy:
+        settings = settings.model_copy(update={"nats_url": proxy.url})
+        task = asyncio.create_task(run_worker("test-worker", settings, {JobType.CONVERT: convert}))
+        try:
+            await async_wait_until(lambda: pulling(nc, task), 30, "the worker pulling")
+            job_id = uuid.uuid4()
+            run = RunJob(
+                job_id=job_id, type=JobType.CONVERT, file_id=uuid.uuid4(), input_key="files/x"
+            )
+            await nc.jetstream().publish(
+                subjects.run_subject(JobType.CONVERT), run.model_dump_json().encode()
+            )
+            await async_wait_until(lambda: runs == [1], 20, "the job running")
+            proxy.freeze()
+            work_may_end.set()  # the job ends while the worker cannot reach NATS
+            await asyncio.sleep(PUBLISH_TIMEOUT_S + 8)  # progress 1.0 (2 s), then the outcome
+            proxy.thaw()
+
+            async def ended() -> bool:
+                return "completed" in await stored_events(nc, job_id)
+
+            await async_wait_until(ended, 30, "the outcome stored")
+            await asyncio.sleep(3.0)  # time for a wrong second run to start: none may
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    kinds = await stored_events(nc, job_id)
+    assert runs == [1], f"the job ran {len(runs)} times: attempts {runs}"
+    assert kinds.count("completed") == 1, kinds
+    assert "requeued" not in kinds, kinds
+
+
+async def test_a_command_for_a_job_whose_outcome_is_in_the_stream_is_not_run(
+    nc: Client, nats_url: str
+) -> None:
+    """No ledger answers here: the events stream alone tells the worker the job ended."""
+    runs: list[int] = []
+
+    async def convert(ctx: JobContext) -> Outcome:
+        runs.append(ctx.attempt)
+        raise AssertionError("must not run")
+
+    settings = WorkerSettings(
+        nats_url=nats_url, health_port=0, jetscribe_dev_mode=True, max_concurrent_jobs=1
+    )
+    task = asyncio.create_task(run_worker("test-worker", settings, {JobType.CONVERT: convert}))
+    try:
+        await async_wait_until(lambda: pulling(nc, task), 30, "the worker pulling")
+        job_id = uuid.uuid4()
+        js = nc.jetstream()
+        done = JobCompleted(
+            job_id=job_id,
+            result=ConvertResult(
+                file_id=uuid.uuid4(), content_type="audio/mpeg", duration_s=1.0, size=1
+            ),
+        )
+        await js.publish(subjects.events_subject(job_id), done.model_dump_json().encode())
+        run = RunJob(job_id=job_id, type=JobType.CONVERT, file_id=uuid.uuid4(), input_key="files/x")
+        await js.publish(subjects.run_subject(JobType.CONVERT), run.model_dump_json().encode())
+        await async_wait_until(lambda: consumer_settled(nc), 15, "the command acked")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert runs == []
+    assert await stored_events(nc, job_id) == ["completed"]
+
+
+async def test_a_job_delivered_again_while_a_stalled_replica_runs_it_is_not_run_twice(
+    nc: Client, nats_url: str
+) -> None:
+    runs: list[str] = []
+    work_may_end = asyncio.Event()
+
+    def convert_as(replica: str) -> Any:
+        async def convert(ctx: JobContext) -> Outcome:
+            runs.append(replica)
+            await work_may_end.wait()
+            return Outcome(
+                result=ConvertResult(
+                    file_id=uuid.uuid4(), content_type="audio/mpeg", duration_s=1.0, size=1
+                )
+            )
+
+        return convert
+
+    settings = WorkerSettings(
+        health_port=0,
+        jetscribe_dev_mode=True,
+        heartbeat_s=1.0,
+        ack_wait_s=4.0,
+        max_concurrent_jobs=1,
+    )
+    async with freezable_proxy(nats_url) as proxy:
+        stalled = asyncio.create_task(
+            run_worker(
+                "a",
+                settings.model_copy(update={"nats_url": proxy.url}),
+                {JobType.CONVERT: convert_as("a")},
+            )
+        )
+        await async_wait_until(lambda: pulling(nc, stalled), 30, "replica a pulling")
+        job_id = uuid.uuid4()
+        run = RunJob(job_id=job_id, type=JobType.CONVERT, file_id=uuid.uuid4(), input_key="files/x")
+        await nc.jetstream().publish(
+            subjects.run_subject(JobType.CONVERT), run.model_dump_json().encode()
+        )
+        await async_wait_until(lambda: runs == ["a"], 20, "replica a running the job")
+        proxy.freeze()  # replica a stalls: no heartbeat reaches JetStream
+        other = asyncio.create_task(
+            run_worker(
+                "b",
+                settings.model_copy(update={"nats_url": nats_url}),
+                {JobType.CONVERT: convert_as("b")},
+            )
+        )
+        try:
+            await async_wait_until(lambda: delivered_again(nc), 30, "the job delivered again")
+            await asyncio.sleep(1.0)  # replica b had the redelivery in hand
+            proxy.thaw()
+            work_may_end.set()
+
+            async def ended() -> bool:
+                return "completed" in await stored_events(nc, job_id)
+
+            await async_wait_until(ended, 30, "the outcome stored")
+            await async_wait_until(lambda: consumer_settled(nc), 30, "the command settled")
+        finally:
+            for task in (stalled, other):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    assert runs == ["a"], f"runs by replica: {runs}"
+    assert (await stored_events(nc, job_id)).count("completed") == 1
+
+
+async def delivered_again(nc: Client) -> bool:
+    js = nc.jetstream()
+    info = await js.consumer_info(
+        streams.JOBS_STREAM, streams.worker_consumer_name(JobType.CONVERT)
+    )
+    return (info.num_redelivered or 0) > 0
