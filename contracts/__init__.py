@@ -8,6 +8,12 @@ names: importing this package needs pydantic alone (no NATS client).
 from . import raw, streams, subjects
 from .base import SCHEMA_VERSION, Envelope, Message
 from .commands import PipelineStep, RunJob, SubmitJob
+from .dead_letters import (
+    DeadLetter,
+    DeadLetterListRequest,
+    DeadLetterListResponse,
+    DeadLetterRecord,
+)
 from .enums import TERMINAL_STATUSES, ErrorCode, JobStatus, JobType
 from .events import (
     TERMINAL_KINDS,
@@ -83,6 +89,10 @@ __all__ = [
     "BatchResult",
     "ConvertOptions",
     "ConvertResult",
+    "DeadLetter",
+    "DeadLetterListRequest",
+    "DeadLetterListResponse",
+    "DeadLetterRecord",
     "Envelope",
     "ErrorCode",
     "ErrorInfo",

@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     BATCH_FAILED = "batch_failed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
     STORAGE_UNAVAILABLE = "storage_unavailable"
     RETRIES_EXHAUSTED = "retries_exhausted"

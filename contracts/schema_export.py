@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from . import subjects
 from .commands import RunJob, SubmitJob
+from .dead_letters import DeadLetter, DeadLetterListRequest, DeadLetterListResponse
 from .events import JobEvent
 from .ledger_api import (
     FileDeleteRequest,
@@ -50,6 +51,9 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "FileResponse": FileResponse,
     "JobWebhooksRequest": JobWebhooksRequest,
     "JobWebhooksResponse": JobWebhooksResponse,
+    "DeadLetter": DeadLetter,
+    "DeadLetterListRequest": DeadLetterListRequest,
+    "DeadLetterListResponse": DeadLetterListResponse,
 }
 for _model in OPTIONS_BY_TYPE.values():
     MESSAGES[_model.__name__] = _model
@@ -68,6 +72,11 @@ def asyncapi() -> dict[str, Any]:
         "jobsSubmit": (subjects.JOBS_SUBMIT, "SubmitJob", "Submit a job (any upstream system)."),
         "jobsRun": ("jobs.run.{type}", "RunJob", "Dispatch of one job to its worker pool."),
         "jobsEvents": ("jobs.events.{job_id}", "JobEvent", "Lifecycle events of one job."),
+        "jobsDead": (
+            "jobs.dead.{consumer}",
+            "DeadLetter",
+            "A message a consumer gave up for good, and why (the ledger records it).",
+        ),
         "ledgerJobsCreate": (subjects.LEDGER_JOBS_CREATE, "JobCreateRequest", "-> JobResponse"),
         "ledgerJobsGet": (subjects.LEDGER_JOBS_GET, "JobGetRequest", "-> JobResponse"),
         "ledgerJobsList": (subjects.LEDGER_JOBS_LIST, "JobListRequest", "-> JobListResponse"),
@@ -84,6 +93,11 @@ def asyncapi() -> dict[str, Any]:
         ),
         "ledgerFilesGet": (subjects.LEDGER_FILES_GET, "FileGetRequest", "-> FileResponse"),
         "ledgerFilesDelete": (subjects.LEDGER_FILES_DELETE, "FileDeleteRequest", "-> FileResponse"),
+        "ledgerDeadLettersList": (
+            subjects.LEDGER_DEAD_LETTERS_LIST,
+            "DeadLetterListRequest",
+            "-> DeadLetterListResponse",
+        ),
     }
     return {
         "asyncapi": "3.0.0",

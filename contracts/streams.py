@@ -11,12 +11,15 @@ from .enums import JobType
 
 JOBS_STREAM = "JOBS"
 EVENTS_STREAM = "JOB_EVENTS"
+DEAD_LETTERS_STREAM = "DEAD_LETTERS"
+"""`jobs.dead.>`: messages consumers gave up, until the ledger has recorded them."""
 
 DUPLICATE_WINDOW_S = 300.0
 """Both streams drop a message whose `Nats-Msg-Id` they saw this recently."""
 
 LEDGER_SUBMIT_CONSUMER = "ledger-submit"
 LEDGER_EVENTS_CONSUMER = "ledger-events"
+LEDGER_DEAD_LETTERS_CONSUMER = "ledger-dead-letters"
 
 WORKERS_KV = "jetscribe_workers"
 """Key-value bucket where each worker pool announces what produces its results."""
@@ -26,8 +29,9 @@ RUNNING_KV = "jetscribe_running"
 fresh by the replica running it; a second delivery of that job waits instead of
 starting a second run."""
 
-RUN_LEASE_TTL_S = 30.0
-"""A lease its holder stopped refreshing (the replica died) expires this long after."""
+RUNNING_KV_MAX_AGE_S = 3600.0
+"""Leftover leases (their holder died) leave the bucket after this long; a lease
+expires much sooner, at the time written in it."""
 
 
 def worker_consumer_name(job_type: JobType | str) -> str:

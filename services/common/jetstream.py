@@ -25,13 +25,15 @@ from nats.js.kv import KeyValue
 
 from contracts import JobType, subjects
 from contracts.streams import (
+    DEAD_LETTERS_STREAM,
     DUPLICATE_WINDOW_S,
     EVENTS_STREAM,
     JOBS_STREAM,
+    LEDGER_DEAD_LETTERS_CONSUMER,
     LEDGER_EVENTS_CONSUMER,
     LEDGER_SUBMIT_CONSUMER,
-    RUN_LEASE_TTL_S,
     RUNNING_KV,
+    RUNNING_KV_MAX_AGE_S,
     WORKERS_KV,
     worker_consumer_name,
 )
@@ -68,6 +70,19 @@ def events_stream(s: StreamSettings) -> StreamConfig:
         max_age=s.events_max_age_s,
         max_bytes=s.events_max_bytes,
         duplicate_window=DUPLICATE_WINDOW_S,
+    )
+
+
+def dead_letters_stream(s: StreamSettings) -> StreamConfig:
+    # Kept until the ledger records them (and a month at most if it never does).
+    return StreamConfig(
+        name=DEAD_LETTERS_STREAM,
+        subjects=[subjects.JOBS_DEAD_ALL],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        num_replicas=s.replicas,
+        max_age=30 * 24 * 3600,
+        max_msg_size=64 * 1024,
     )
 
 
@@ -123,10 +138,22 @@ def ledger_events_consumer() -> ConsumerConfig:
     )
 
 
+def ledger_dead_letters_consumer() -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=LEDGER_DEAD_LETTERS_CONSUMER,
+        filter_subject=subjects.JOBS_DEAD_ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=30.0,
+        max_deliver=-1,  # only a database outage fails it: wait it out
+        max_ack_pending=1000,
+    )
+
+
 async def ensure_streams(js: JetStreamContext, s: StreamSettings | None = None) -> None:
-    """Create or update both streams (idempotent)."""
+    """Create or update the streams (idempotent)."""
     s = s or StreamSettings()
-    for cfg in (jobs_stream(s), events_stream(s)):
+    for cfg in (jobs_stream(s), events_stream(s), dead_letters_stream(s)):
         try:
             await js.stream_info(cfg.name or "")
         except NotFoundError:
@@ -152,11 +179,13 @@ async def workers_kv(js: JetStreamContext, s: StreamSettings | None = None) -> K
 
 
 async def running_kv(js: JetStreamContext, s: StreamSettings | None = None) -> KeyValue:
-    """The bucket of run leases (idempotent); a key lives `RUN_LEASE_TTL_S` unrefreshed."""
+    """The bucket of run leases (idempotent)."""
     try:
         return await js.key_value(RUNNING_KV)
     except (BucketNotFoundError, NotFoundError):
         s = s or StreamSettings()
         return await js.create_key_value(
-            KeyValueConfig(bucket=RUNNING_KV, history=1, ttl=RUN_LEASE_TTL_S, replicas=s.replicas)
+            KeyValueConfig(
+                bucket=RUNNING_KV, history=1, ttl=RUNNING_KV_MAX_AGE_S, replicas=s.replicas
+            )
         )

@@ -51,6 +51,7 @@ from contracts.validation import first_field
 
 from . import tracing
 from .admission import input_key_problem, ledger_says_skip, stream_says_done
+from .dead_letters import give_up
 from .errors import PermanentError
 from .job_context import EventSink, Execute, JobCancelledError, JobContext
 from .logging import get_logger
@@ -130,8 +131,8 @@ class JobRunner:
         try:
             run = RunJob.model_validate_json(raw.data)
         except ValidationError as exc:
-            await self._reject_unparseable(raw.data, exc)
-            await msg.reject()
+            reason = await self._reject_unparseable(raw.data, exc)
+            await self._give_up(msg, reason)
             return
         bound = log.bind(
             job_id=str(run.job_id),
@@ -145,14 +146,14 @@ class JobRunner:
             await self._fail(
                 run, attempt, ErrorInfo(code=ErrorCode.INVALID_MESSAGE, message=problem)
             )
-            await msg.reject()
+            await self._give_up(msg, problem)
             return
         skip = await ledger_says_skip(self._nc, run) or await stream_says_done(
             self._nc.jetstream(), run.job_id
         )
         if skip is not None:
             bound.info("job not run", reason=skip.reason)
-            await (msg.reject() if skip.terminate else msg.ack())
+            await (self._give_up(msg, skip.reason) if skip.terminate else msg.ack())
             return
         if not await self._leases.acquire(run.job_id):
             # Neither ack nor nak: the run holding the lease settles this message.
@@ -298,7 +299,11 @@ class JobRunner:
         await self._leases.release(d.run.job_id)
         await d.msg.nack(delay=delay)
 
-    async def _reject_unparseable(self, data: bytes, exc: ValidationError) -> None:
+    async def _give_up(self, msg: NatsMessage, reason: str) -> None:
+        consumer = streams.worker_consumer_name(self._job_type)
+        await give_up(self._nc.jetstream(), msg.raw_message, consumer, reason, terminate=msg.reject)
+
+    async def _reject_unparseable(self, data: bytes, exc: ValidationError) -> str:
         job_id = named_job_id(data)
         detail = first_error(exc)
         message = f"unparseable RunJob: {detail}" if first_field(exc) else detail
@@ -312,6 +317,7 @@ class JobRunner:
                         error=ErrorInfo(code=ErrorCode.INVALID_MESSAGE, message=message),
                     )
                 )
+        return message
 
     @staticmethod
     async def _on_event(data: bytes, ctx: JobContext) -> None:
@@ -320,7 +326,7 @@ class JobRunner:
 
     async def _heartbeat(self, d: Delivery) -> None:
         while True:
-            await asyncio.sleep(min(self._policy.heartbeat_s, streams.RUN_LEASE_TTL_S / 3))
+            await asyncio.sleep(self._policy.heartbeat_s)
             with contextlib.suppress(Exception):
                 await d.msg.in_progress()
             await self._leases.refresh(d.run.job_id)

@@ -27,3 +27,8 @@ CONSUMER_ACK_PENDING = Gauge(
     "Messages delivered and not yet acknowledged (in progress)",
     ["stream", "consumer"],
 )
+DEAD_LETTERS = Counter(
+    "jetscribe_dead_letters_total",
+    "Messages given up for good (terminated and recorded as dead letters)",
+    ["consumer"],
+)

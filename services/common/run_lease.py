@@ -1,12 +1,15 @@
 """Run leases: at most one run of a job at a time across every replica.
 
 JetStream redelivers a job whose acknowledgement is late (a replica stalled past
-`ack_wait`, a network partition) while the first run may still be going. Before it
-runs a job a replica creates the job's key in the `RUNNING_KV` bucket; the key exists
-only while its holder keeps refreshing it (each heartbeat) and expires
-`RUN_LEASE_TTL_S` after its holder died. A delivery that finds the key taken does not
-run: it leaves the message to the holder, whose ack or nak settles it (or, if the
-holder is gone, JetStream delivers it again once the lease has expired).
+`ack_wait`: a long pause, a network partition) while the first run may still be going.
+Before it runs a job a replica writes a lease under the job's key in the `RUNNING_KV`
+bucket: who holds it and until when (`lease_s`, 1.5 × `ack_wait`), renewed on every
+heartbeat. A delivery that finds a live lease does not run and does not settle the
+message: the holder's heartbeats and its ack or nak (by stream sequence) still govern
+it. So a replica that stalls for up to about 1.5 × `ack_wait` keeps its job, and a
+dead holder's job runs elsewhere at the next delivery after its lease ran out (within
+2 × `ack_wait` of its last heartbeat instead of 1 ×: the price of not running a
+stalled job twice).
 
 When the bucket cannot be reached the job runs: its outcome is still recorded once
 (`contracts.outcome_event_id`).
@@ -15,9 +18,11 @@ When the bucket cannot be reached the job runs: its outcome is still recorded on
 from __future__ import annotations
 
 import contextlib
+import json
+import time
 from uuid import UUID
 
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from contracts import streams
@@ -28,10 +33,14 @@ log = get_logger(__name__)
 
 
 class RunLeases:
-    def __init__(self, kv: KeyValue | None, holder: str) -> None:
+    def __init__(self, kv: KeyValue | None, holder: str, lease_s: float = 40.0) -> None:
         self._kv = kv
-        self._holder = holder.encode()
+        self._holder = holder
+        self._lease_s = lease_s
         self._mine: set[UUID] = set()
+
+    def _value(self) -> bytes:
+        return json.dumps({"holder": self._holder, "until": time.time() + self._lease_s}).encode()
 
     async def acquire(self, job_id: UUID) -> bool:
         """True if this replica may run the job now."""
@@ -39,23 +48,44 @@ class RunLeases:
             return False  # a second delivery to this very replica
         if self._kv is not None:
             try:
-                await self._kv.create(streams.run_lease_key(job_id), self._holder)
+                await self._take(streams.run_lease_key(job_id))
             except KeyWrongLastSequenceError:
-                return False
+                return False  # a live lease, or another replica took it just now
             except Exception as exc:
                 log.warning("run lease not taken; running anyway", error=str(exc))
         self._mine.add(job_id)
         return True
 
+    async def _take(self, key: str) -> int:
+        assert self._kv is not None
+        try:
+            return await self._kv.create(key, self._value())
+        except KeyWrongLastSequenceError:
+            try:
+                entry = await self._kv.get(key)
+            except (KeyNotFoundError, KeyDeletedError):  # released just now: take it afresh
+                return await self._kv.create(key, self._value())
+            if _until(entry.value) > time.time():
+                raise
+            # Its holder stopped renewing it: take it over (fails if someone else did).
+            return await self._kv.update(key, self._value(), last=entry.revision)
+
     async def refresh(self, job_id: UUID) -> None:
         if self._kv is not None and job_id in self._mine:
             with contextlib.suppress(Exception):
-                await self._kv.put(streams.run_lease_key(job_id), self._holder)
+                await self._kv.put(streams.run_lease_key(job_id), self._value())
 
     async def release(self, job_id: UUID) -> None:
         if job_id not in self._mine:
             return
         self._mine.discard(job_id)
         if self._kv is not None:
-            with contextlib.suppress(Exception):  # it expires in any case
+            with contextlib.suppress(Exception):  # it runs out in any case
                 await self._kv.delete(streams.run_lease_key(job_id))
+
+
+def _until(value: bytes | None) -> float:
+    try:
+        return float(json.loads(value or b"{}").get("until", 0.0))
+    except (ValueError, AttributeError):
+        return 0.0

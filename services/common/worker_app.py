@@ -71,7 +71,9 @@ async def run_worker(
         await _announce(worker, handlers, identity)
     policy = WorkerPolicy.from_settings(settings)
     leases = RunLeases(
-        await jetstream.running_kv(worker.js, stream_settings(settings)), f"{name}@{WORKER_ID}"
+        await jetstream.running_kv(worker.js, stream_settings(settings)),
+        f"{name}@{WORKER_ID}",
+        lease_s=settings.ack_wait_s * 1.5,  # see run_lease.py
     )
     for job_type, execute in handlers.items():
         runner = JobRunner(

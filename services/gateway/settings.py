@@ -27,6 +27,11 @@ class GatewaySettings(ServiceSettings):
     auth_disabled: bool = Field(
         default=False, description="Open mode: no key needed, everything is tenant 'default'."
     )
+    operator_tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Tenants that may read operator views (dead letters), comma-separated; "
+        "in open mode (AUTH_DISABLED) everyone may.",
+    )
     rate_limit_per_s: float = Field(
         default=50.0, ge=0, description="Requests a second per tenant and replica (0: off)."
     )
@@ -35,7 +40,7 @@ class GatewaySettings(ServiceSettings):
         default=None, description="Endpoint clients use for presigned URLs (default: S3_ENDPOINT)."
     )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "operator_tenants", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         return [v for v in value.split(",") if v.strip()] if isinstance(value, str) else value

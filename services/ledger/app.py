@@ -71,6 +71,9 @@ async def connect(settings: LedgerSettings) -> Infrastructure:
         js, streams.JOBS_STREAM, jetstream.ledger_submit_consumer(settings.submit_max_deliver)
     )
     await jetstream.ensure_consumer(js, streams.EVENTS_STREAM, jetstream.ledger_events_consumer())
+    await jetstream.ensure_consumer(
+        js, streams.DEAD_LETTERS_STREAM, jetstream.ledger_dead_letters_consumer()
+    )
     store = ObjectStore(settings)
     await wait_for("s3", store.ensure_bucket)
     kv = await jetstream.workers_kv(js, stream_cfg)
@@ -125,6 +128,7 @@ async def run(settings: LedgerSettings) -> None:
         [
             (streams.JOBS_STREAM, streams.LEDGER_SUBMIT_CONSUMER),
             (streams.EVENTS_STREAM, streams.LEDGER_EVENTS_CONSUMER),
+            (streams.DEAD_LETTERS_STREAM, streams.LEDGER_DEAD_LETTERS_CONSUMER),
         ],
     )
     intake = EventIntake(infra.js, ledger, settings.events_batch_size)

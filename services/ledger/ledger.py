@@ -14,6 +14,7 @@ from contracts import JobEvent
 from .adapters.pg import Pool
 from .cache_hits import CacheHits
 from .cancel import Cancel
+from .dead_letters import DeadLetters
 from .dispatcher import Dispatcher
 from .files import Files
 from .ingestion import Ingestion
@@ -48,6 +49,7 @@ class Ledger:
         self.get_file = files.get_file
         self.delete_file = files.delete_file
         self.ingest = self.ingestion.ingest
+        self.dead_letters = DeadLetters(pool)
 
     async def ingest_own(self, events: list[JobEvent]) -> int:
         """Events the ledger makes itself: stored, folded, and published."""

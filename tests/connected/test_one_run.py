@@ -166,7 +166,7 @@ async def test_a_job_delivered_again_while_a_stalled_replica_runs_it_is_not_run_
         health_port=0,
         jetscribe_dev_mode=True,
         heartbeat_s=1.0,
-        ack_wait_s=4.0,
+        ack_wait_s=6.0,
         max_concurrent_jobs=1,
     )
     async with freezable_proxy(nats_url) as proxy:
@@ -194,7 +194,7 @@ async def test_a_job_delivered_again_while_a_stalled_replica_runs_it_is_not_run_
         )
         try:
             await async_wait_until(lambda: delivered_again(nc), 30, "the job delivered again")
-            await asyncio.sleep(1.0)  # replica b had the redelivery in hand
+            await asyncio.sleep(0.5)  # replica b had the redelivery in hand (lease: 9 s)
             proxy.thaw()
             work_may_end.set()
 

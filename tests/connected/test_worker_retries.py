@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from nats.aio.client import Client
 
-from contracts import JobType, RunJob, parse_event, subjects
+from contracts import DeadLetter, JobType, RunJob, parse_event, streams, subjects
 from services.common.errors import StorageUnavailable, UnreadableMedia
 from services.common.job_context import JobContext, Outcome
 from services.common.settings import WorkerSettings
@@ -142,5 +142,10 @@ async def test_a_garbage_command_is_terminated_at_once_and_the_worker_goes_on(
         await nc.jetstream().publish(subjects.run_subject(JobType.CONVERT), body)
         await async_wait_until(lambda: consumer_settled(nc), 10, "the garbage terminated")
         assert ATTEMPTS == []  # never reached a job handler
+        letter = await nc.jetstream().get_last_msg(
+            streams.DEAD_LETTERS_STREAM, subjects.dead_letter_subject("worker-convert")
+        )
+        recorded = DeadLetter.model_validate_json(letter.data or b"")
+        assert recorded.subject == subjects.run_subject(JobType.CONVERT) and recorded.reason
         events = await run_one(nc)  # the next, valid command still runs
     assert events[-1]["kind"] == "failed" and ATTEMPTS == [1]

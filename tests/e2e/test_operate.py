@@ -26,6 +26,7 @@ def stack_env() -> dict[str, str]:
     return {
         "AUTH_DISABLED": "false",
         "API_KEYS": f"acme:{hash_key(KEY_A)},globex:{hash_key(KEY_B)}",
+        "OPERATOR_TENANTS": "globex",
         "RATE_LIMIT_PER_S": "20",
         "RATE_LIMIT_BURST": "20",
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -93,6 +94,13 @@ def test_a_tenant_never_sees_another_tenants_jobs_or_files(
     # ...and the owner still has both.
     assert tenant_a.http.get(f"/v1/files/{file['id']}").status_code == 200
     assert job["id"] in [j["id"] for j in tenant_a.http.get("/v1/jobs").json()["items"]]
+
+
+def test_dead_letters_are_listed_for_operator_tenants_only(tenant_a: Api, tenant_b: Api) -> None:
+    r = tenant_a.http.get("/v1/dead-letters")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = tenant_b.http.get("/v1/dead-letters")  # globex is an operator tenant
+    assert r.status_code == 200 and isinstance(r.json()["items"], list)
 
 
 def test_the_request_rate_is_capped_per_tenant(stack: Stack) -> None:

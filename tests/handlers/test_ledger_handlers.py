@@ -13,6 +13,7 @@ from typing import Any
 from faststream.nats import NatsBroker, TestNatsBroker
 
 from contracts import (
+    DeadLetterListResponse,
     ErrorInfo,
     JobGetRequest,
     JobListResponse,
@@ -54,6 +55,17 @@ class RecordingLedger:
         return JobListResponse(items=[])
 
     register_file = get_file = cancel = delete_file = webhooks_of = list_jobs
+
+    @property
+    def dead_letters(self) -> RecordingLedger:
+        return self  # record() and list() of the dead-letters use case
+
+    async def record(self, letter: Any) -> bool:
+        self.calls.append(("dead_letter", letter))
+        return True
+
+    async def list(self, req: Any) -> DeadLetterListResponse:
+        return DeadLetterListResponse()
 
 
 def make() -> tuple[NatsBroker, RecordingLedger]:

@@ -28,6 +28,8 @@ ADDRESS = {
     "run_subject": "jobs.run.{type}",
     "JOBS_EVENTS_ALL": "jobs.events.{job_id}",
     "events_subject": "jobs.events.{job_id}",
+    "JOBS_DEAD_ALL": "jobs.dead.{consumer}",
+    "dead_letter_subject": "jobs.dead.{consumer}",
     **{
         name: getattr(subjects, name)
         for name in dir(subjects)

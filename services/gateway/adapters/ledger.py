@@ -19,6 +19,8 @@ from nats.aio.client import Client
 from pydantic import BaseModel
 
 from contracts import (
+    DeadLetterListRequest,
+    DeadLetterListResponse,
     ErrorCode,
     ErrorInfo,
     FileDeleteRequest,
@@ -198,3 +200,10 @@ class LedgerClient:
         req = FileDeleteRequest(file_id=file_id, owner=owner)
         reply = await self._call(subjects.LEDGER_FILES_DELETE, req, FileResponse)
         return payload_of(reply.object_key, reply.error, "object key", file_not_found(file_id))
+
+    async def dead_letters(self, limit: int, before: int | None) -> DeadLetterListResponse:
+        req = DeadLetterListRequest(limit=limit, before=before)
+        reply = await self._call(subjects.LEDGER_DEAD_LETTERS_LIST, req, DeadLetterListResponse)
+        if reply.error is not None:
+            raise LedgerReplyError.from_info(reply.error)
+        return reply

@@ -4,7 +4,9 @@ A plain nats-py loop rather than a FastStream subscriber on purpose: a single `f
 returns at once with whatever is available (up to the batch size), so events are
 folded within milliseconds when traffic is light and in large batches (one
 transaction each) under load. FastStream's batch mode instead waits to fill the batch.
-Messages are acked only after their transaction commits.
+Messages are acked only after their transaction commits. Poison (services/ledger/
+poison.py): an event that does not parse, or that the database refuses, is given up
+(a dead letter) and its batch-mates are stored without it; NUL in text is replaced.
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from contracts import JobEvent, parse_event, streams, subjects
+from contracts import JobEvent, first_error, parse_event, streams, subjects
+from services.common.dead_letters import give_up
 from services.common.logging import get_logger
 
+from .. import poison
+from ..adapters.pg import errors as pg_errors
 from ..dispatcher import LEDGER_ORIGIN, ORIGIN_HEADER
 from ..ledger import Ledger
+from ..sanitise import without_nul
 
 log = get_logger(__name__)
+CONSUMER = streams.LEDGER_EVENTS_CONSUMER
 
 
 class EventIntake:
@@ -74,25 +81,47 @@ class EventIntake:
             await self.process(msgs)
 
     async def process(self, msgs: list[Msg]) -> None:
-        events: list[JobEvent] = []
-        keep: list[Msg] = []
+        batch: list[tuple[Msg, JobEvent]] = []
         for msg in msgs:
             if msg.headers and msg.headers.get(ORIGIN_HEADER) == LEDGER_ORIGIN:
                 await msg.ack()  # stored when it was written to the outbox
                 continue
             try:
-                events.append(parse_event(msg.data))
-                keep.append(msg)
-            except ValidationError as exc:
-                # An event that does not parse can never be folded: set it aside for good.
-                log.warning("event rejected", subject=msg.subject, error=str(exc.errors()[0]))
-                await msg.term()
-        try:
-            await self._ledger.ingest(events)
-        except Exception as exc:
-            log.warning("event ingestion failed, will retry", error=str(exc), count=len(events))
-            for msg in keep:
-                await msg.nak(delay=1.0)
+                batch.append((msg, parse_event(without_nul(msg.data))))
+            except ValidationError as exc:  # can never be folded: set aside for good
+                await give_up(self._js, msg, CONSUMER, f"not a job event: {first_error(exc)}")
+        if not batch:
             return
-        for msg in keep:
+        try:
+            await self._ledger.ingest([event for _, event in batch])
+        except Exception as exc:
+            if pg_errors.unavailable(exc):
+                log.warning("event ingestion failed, will retry", error=str(exc), count=len(batch))
+                for msg, _ in batch:
+                    await msg.nak(delay=1.0)
+                return
+            # Something in the batch is refused: find it, keep the rest.
+            log.warning("event batch refused, ingesting one at a time", error=str(exc))
+            for msg, event in batch:
+                await self._ingest_one(msg, event)
+            return
+        for msg, _ in batch:
             await msg.ack()
+
+    async def _ingest_one(self, msg: Msg, event: JobEvent) -> None:
+        try:
+            await self._ledger.ingest([event])
+        except Exception as exc:
+            delivered = msg.metadata.num_delivered or 1
+            decided = poison.verdict(
+                unavailable=pg_errors.unavailable(exc),
+                refused=pg_errors.refused(exc),
+                delivered=delivered,
+            )
+            if decided is poison.Verdict.RETRY:
+                await msg.nak(delay=poison.retry_delay_s(delivered))
+            else:
+                reason = f"refused by the ledger: {type(exc).__name__}: {exc}"
+                await give_up(self._js, msg, CONSUMER, reason)
+            return
+        await msg.ack()

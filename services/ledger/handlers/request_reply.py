@@ -13,6 +13,8 @@ from faststream.nats import NatsBroker
 from pydantic import BaseModel, ValidationError
 
 from contracts import (
+    DeadLetterListRequest,
+    DeadLetterListResponse,
     ErrorCode,
     ErrorInfo,
     FileDeleteRequest,
@@ -68,6 +70,12 @@ def routes(ledger: Ledger) -> list[Route]:
         (subjects.LEDGER_FILES_REGISTER, FileRegisterRequest, FileResponse, ledger.register_file),
         (subjects.LEDGER_FILES_GET, FileGetRequest, FileResponse, ledger.get_file),
         (subjects.LEDGER_FILES_DELETE, FileDeleteRequest, FileResponse, delete_file),
+        (
+            subjects.LEDGER_DEAD_LETTERS_LIST,
+            DeadLetterListRequest,
+            DeadLetterListResponse,
+            ledger.dead_letters.list,
+        ),
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
@@ -10,10 +12,14 @@ from pydantic import ValidationError
 
 from contracts import ErrorCode, ErrorInfo, SubmitJob, first_error, raw, streams, subjects
 from services.common import jetstream, tracing
+from services.common.dead_letters import give_up
 from services.common.logging import get_logger
 
+from .. import poison
+from ..adapters.pg import errors as pg_errors
 from ..ledger import Ledger
 from ..metrics import SUBMISSIONS_RETRIED
+from ..sanitise import without_nul
 
 log = get_logger(__name__)
 
@@ -30,24 +36,60 @@ def register(broker: NatsBroker, ledger: Ledger, max_deliver: int) -> None:
     )
     async def on_submit(msg: NatsMessage) -> None:
         message: Msg = msg.raw_message
+        data = without_nul(message.data)
         try:
             with tracing.span(subjects.JOBS_SUBMIT, message.headers or {}):
-                await handle_submission(ledger, message.data, message.headers or {})
+                await handle_submission(ledger, data, message.headers or {})
         except Exception as exc:
-            # Stored or refused, never dropped: a database away is waited out (the
-            # consumer's max_deliver is unbounded by default), at most 30 s between tries.
-            delivered = message.metadata.num_delivered
-            delay = min(2.0 * delivered, 30.0)
-            log.warning(
-                "submission not stored, will retry",
-                error=str(exc),
-                delivered=delivered,
-                retry_in_s=delay,
-            )
-            SUBMISSIONS_RETRIED.inc()
-            await msg.nack(delay=delay)
+            await _not_stored(broker, ledger, msg, data, exc)
             return
         await msg.ack()
+
+
+async def _not_stored(
+    broker: NatsBroker, ledger: Ledger, msg: NatsMessage, data: bytes, exc: Exception
+) -> None:
+    """Stored or refused, never dropped (services/ledger/poison.py): a database away is
+    waited out (the consumer's max_deliver is unbounded by default), at most 30 s
+    between tries; a submission the database refuses is given up, as a failed job
+    when it names one."""
+    message: Msg = msg.raw_message
+    delivered = message.metadata.num_delivered or 1
+    decided = poison.verdict(
+        unavailable=pg_errors.unavailable(exc), refused=pg_errors.refused(exc), delivered=delivered
+    )
+    if decided is poison.Verdict.RETRY:
+        delay = poison.retry_delay_s(delivered)
+        log.warning(
+            "submission not stored, will retry",
+            error=str(exc),
+            delivered=delivered,
+            retry_in_s=delay,
+        )
+        SUBMISSIONS_RETRIED.inc()
+        await msg.nack(delay=delay)
+        return
+    reason = f"refused by the ledger: {type(exc).__name__}: {exc}"
+    await _record_refusal(ledger, data, reason, message.headers or {})
+    js = broker.connection.jetstream()
+    await give_up(js, message, streams.LEDGER_SUBMIT_CONSUMER, reason, terminate=msg.reject)
+
+
+async def _record_refusal(
+    ledger: Ledger, data: bytes, reason: str, headers: dict[str, str]
+) -> None:
+    job_id = raw.job_id(data)
+    if job_id is None:
+        return
+    fields = raw.json_object(data)
+    with contextlib.suppress(Exception):  # the dead letter records it in any case
+        await ledger.reject(
+            job_id,
+            str(fields.get("owner") or "default")[:200],
+            str(fields.get("type") or "unknown")[:64],
+            ErrorInfo(code=ErrorCode.INVALID_MESSAGE, message=reason[:1000]),
+            headers.get("Nats-Msg-Id"),
+        )
 
 
 async def handle_submission(ledger: Ledger, data: bytes, headers: dict[str, str]) -> None:

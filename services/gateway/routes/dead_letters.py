@@ -1,0 +1,30 @@
+"""GET /v1/dead-letters: messages the system gave up (operators only), newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from contracts import DeadLetterListResponse, ErrorCode
+
+from ..errors import ApiError
+from ..state import Owner, Res
+
+router = APIRouter(prefix="/v1/dead-letters", tags=["operations"])
+
+
+@router.get("", response_model=DeadLetterListResponse)
+async def list_dead_letters(
+    res: Res,
+    owner: Owner,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[int | None, Query(ge=1, description="next_before of the last page")] = None,
+) -> DeadLetterListResponse:
+    """Every message a consumer terminated for good: subject, stream sequence,
+    deliveries, reason and an excerpt. For tenants named in `OPERATOR_TENANTS` (in open
+    mode, for everyone): dead letters are not scoped to a tenant."""
+    settings = res.settings
+    if not (settings.auth_disabled or owner in settings.operator_tenants):
+        raise ApiError(403, ErrorCode.FORBIDDEN, "dead letters are for operator tenants only")
+    return await res.ledger.dead_letters(limit, before)
