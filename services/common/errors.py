@@ -7,7 +7,9 @@
     │   ├── UnsupportedMedia
     │   └── InputNotFound
     └── TransientError      retried through JetStream redelivery (nak with delay)
-        └── StorageUnavailable
+        ├── StorageUnavailable
+        ├── ToolInterrupted  a tool (ffmpeg) stopped by a signal: the OOM killer, an operator
+        └── ScratchSpaceFull the worker's local disk is full
 
 Adapters translate driver errors into these at the boundary. A service's own error
 types (LLM, model) live in its `errors.py` and derive from these.
@@ -55,3 +57,11 @@ class TransientError(JetscribeError):
 
 class StorageUnavailable(TransientError):
     code = ErrorCode.STORAGE_UNAVAILABLE
+
+
+class ToolInterrupted(TransientError):
+    pass
+
+
+class ScratchSpaceFull(TransientError):
+    pass

@@ -3,12 +3,12 @@
 JetStream redelivers a job whose acknowledgement is late (a replica stalled past
 `ack_wait`: a long pause, a network partition) while the first run may still be going.
 Before it runs a job a replica writes a lease under the job's key in the `RUNNING_KV`
-bucket: who holds it and until when (`lease_s`, 1.5 × `ack_wait`), renewed on every
+bucket: who holds it and until when (`lease_s`, 1.5 x `ack_wait`), renewed on every
 heartbeat. A delivery that finds a live lease does not run and does not settle the
 message: the holder's heartbeats and its ack or nak (by stream sequence) still govern
-it. So a replica that stalls for up to about 1.5 × `ack_wait` keeps its job, and a
+it. So a replica that stalls for up to about 1.5 x `ack_wait` keeps its job, and a
 dead holder's job runs elsewhere at the next delivery after its lease ran out (within
-2 × `ack_wait` of its last heartbeat instead of 1 ×: the price of not running a
+2 x `ack_wait` of its last heartbeat instead of 1 x: the price of not running a
 stalled job twice).
 
 When the bucket cannot be reached the job runs: its outcome is still recorded once

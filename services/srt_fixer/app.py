@@ -20,8 +20,6 @@ async def run(settings: SrtFixerSettings) -> None:
         settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
         settings.max_llm_concurrency,
         settings.llm_timeout_s,
-        settings.llm_attempts,
-        settings.llm_backoff_s,
     )
     jobs = SrtJobs(llm, store, settings.llm_model)
     await run_worker(

@@ -17,8 +17,6 @@ class SrtFixerSettings(WorkerSettings):
     )
     max_llm_concurrency: int = Field(default=8, ge=1, le=256, description="Calls at once.")
     llm_timeout_s: float = Field(default=60.0, gt=0)
-    llm_attempts: int = Field(default=3, ge=1, le=10, description="Per call, transient errors.")
-    llm_backoff_s: float = Field(default=1.0, ge=0)
     max_concurrent_jobs: int = renamed_env(
         "SRT_FIXER_MAX_CONCURRENT_JOBS",
         "MAX_CONCURRENT_JOBS",

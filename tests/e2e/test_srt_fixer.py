@@ -41,8 +41,9 @@ def stack_env(llm: FakeLlm) -> dict[str, str]:
         "LLM_MODEL": "openai/fake-model",
         "LLM_API_KEY": "test-key",
         "LLM_TIMEOUT_S": "2",
-        "LLM_BACKOFF_S": "0.1",
-        "LLM_ATTEMPTS": "2",
+        # Transient LLM errors are retried by JetStream redelivery: two attempts, fast.
+        "MAX_DELIVER": "2",
+        "RETRY_BACKOFF_S": "[0.2]",
         "MAX_LLM_CONCURRENCY": "3",
     }
 
@@ -126,21 +127,36 @@ def test_a_chunk_without_a_valid_answer_keeps_its_text_and_is_reported(
     assert result["warnings"] and "cues 1-10 kept unchanged" in result["warnings"][0]
 
 
-def test_a_rate_limit_is_retried(api: Api, llm: FakeLlm, srt_file: str) -> None:
+def test_a_rate_limit_is_retried_by_redelivery(api: Api, llm: FakeLlm, srt_file: str) -> None:
     llm.calls = 0
     done = run(api, llm, srt_file, "rate_limit_once", chunk_cues=50)
     assert done["status"] == "completed", done
     assert llm.calls == 2
+    assert done["attempt"] == 2  # the job went back to JetStream once: no retry loop inside
     same_timing(done["result"]["content"])
+    sse = api.http.get(f"/v1/jobs/{done['id']}/events").text  # ends: the job is terminal
+    kinds = [line[len("event: ") :] for line in sse.splitlines() if line.startswith("event: ")]
+    assert kinds.count("requeued") == 1 and kinds.count("started") == 2
 
 
-@pytest.mark.parametrize("behaviour", ["auth", "hang", "server_error"])
-def test_an_unreachable_llm_fails_with_llm_unavailable(
+@pytest.mark.parametrize("behaviour", ["hang", "server_error"])
+def test_an_llm_that_stays_unreachable_is_retried_then_fails_naming_it(
     api: Api, llm: FakeLlm, srt_file: str, behaviour: str
 ) -> None:
+    llm.calls = 0
     done = run(api, llm, srt_file, behaviour, chunk_cues=50)
     assert done["status"] == "failed"
+    assert done["error"]["code"] == "retries_exhausted", done["error"]
+    assert "llm_unavailable" in done["error"]["message"]
+    assert done["attempt"] == 2 and llm.calls == 2  # one call an attempt: MAX_DELIVER=2
+
+
+def test_an_llm_that_refuses_the_key_fails_at_once(api: Api, llm: FakeLlm, srt_file: str) -> None:
+    llm.calls = 0
+    done = run(api, llm, srt_file, "auth", chunk_cues=50)
+    assert done["status"] == "failed"
     assert done["error"]["code"] == "llm_unavailable"
+    assert done["attempt"] == 1 and llm.calls == 1
 
 
 def test_a_file_that_is_not_srt_is_unsupported(api: Api, llm: FakeLlm, tmp_path: Path) -> None:

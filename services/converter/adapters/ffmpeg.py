@@ -16,11 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts import ConvertOptions
-from services.common.errors import UnreadableMedia, UnsupportedMedia
+from services.common.errors import (
+    ScratchSpaceFull,
+    ToolInterrupted,
+    UnreadableMedia,
+    UnsupportedMedia,
+)
 
 from ..errors import FfmpegNotFound
 from ..presets import GLOBAL_ARGS, ffmpeg_args
 
+DISK_FULL_HINT = "no space left on device"
 UNREADABLE_HINTS = (
     "invalid data found",
     "moov atom not found",
@@ -159,6 +165,11 @@ async def run_ffmpeg(
         stderr_task.cancel()
         raise
     stderr = await stderr_task
+    # Not the input's fault: another attempt (maybe on another replica) may succeed.
+    if code < 0:
+        raise ToolInterrupted(f"ffmpeg was stopped by signal {-code}")
+    if DISK_FULL_HINT in stderr.decode(errors="replace").lower():  # ffmpeg may still exit 0
+        raise ScratchSpaceFull(f"ffmpeg could not write its output: {_tail(stderr)}")
     if code != 0:
         # Our temp paths mean nothing to the client: keep ffmpeg's words, not our paths.
         reason = _tail(stderr).replace(argv[argv.index("-i") + 1] + ": ", "")

@@ -1,6 +1,8 @@
-"""litellm behind one small adapter: bounded concurrency, a timeout on every call, our
-own bounded retries for transient errors (litellm's retries are off), and errors
-translated at the boundary."""
+"""litellm behind one small adapter: bounded concurrency, a timeout on every call, and
+errors translated at the boundary — a transient one (429, 5xx, timeout, no connection)
+as `LlmBusy`, which hands the job back to JetStream for a later attempt, a refusal as
+`LlmUnavailable`, which fails it. No retry loop here (litellm's retries are off too):
+JetStream redelivery is the one owner of retries."""
 
 from __future__ import annotations
 
@@ -8,15 +10,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
 from contracts import LlmUsage
 
-from ..errors import LlmUnavailable
-
-
-class _Transient(Exception):
-    pass
+from ..errors import LlmBusy, LlmUnavailable
 
 
 @dataclass
@@ -48,8 +44,6 @@ class LlmClient:
         api_key: str | None,
         concurrency: int,
         timeout_s: float,
-        attempts: int,
-        backoff_s: float,
     ) -> None:
         import litellm  # heavy (~3 s): imported here, in the one service that calls an LLM
 
@@ -58,28 +52,11 @@ class LlmClient:
         self._api_key = api_key
         self._slots = asyncio.Semaphore(concurrency)
         self._timeout = timeout_s
-        self._attempts = attempts
-        self._backoff = backoff_s
 
     async def complete(
         self, model: str, messages: list[dict[str, str]], temperature: float
     ) -> tuple[str, Usage]:
-        async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
-            wait=wait_exponential(multiplier=self._backoff, max=30),
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        ):
-            with attempt:
-                try:
-                    return await self._call(model, messages, temperature)
-                except _Transient as exc:
-                    if attempt.retry_state.attempt_number >= self._attempts:
-                        raise LlmUnavailable(
-                            f"LLM unavailable after {self._attempts} attempts: {exc}"
-                        ) from exc
-                    raise
-        raise AssertionError("unreachable")
+        return await self._call(model, messages, temperature)
 
     async def _call(
         self, model: str, messages: list[dict[str, str]], temperature: float
@@ -110,7 +87,7 @@ class LlmClient:
                 litellm.ServiceUnavailableError,
                 TimeoutError,
             ) as exc:
-                raise _Transient(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+                raise LlmBusy(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
             except (
                 litellm.AuthenticationError,
                 litellm.NotFoundError,
@@ -121,7 +98,7 @@ class LlmClient:
             except litellm.APIError as exc:
                 status = getattr(exc, "status_code", 500) or 500
                 if status >= 500 or status == 429:
-                    raise _Transient(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+                    raise LlmBusy(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
                 raise LlmUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
         text = response.choices[0].message.content or ""
         usage = getattr(response, "usage", None)
