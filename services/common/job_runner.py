@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from faststream.nats import NatsMessage
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from pydantic import ValidationError
@@ -70,7 +69,7 @@ OnOutcome = Callable[[str, float], None]
 class Delivery:
     """One delivery of a parsed `RunJob`: the message, its attempt and its log context."""
 
-    msg: NatsMessage
+    msg: Msg
     run: RunJob
     attempt: int
     log: Any
@@ -119,14 +118,13 @@ class JobRunner:
             ctx.hand_back()
         return len(self._running)
 
-    async def handle(self, msg: NatsMessage) -> None:
-        raw = msg.raw_message
+    async def handle(self, msg: Msg) -> None:
         # Under the trace of the request that made the job (its events carry it on).
-        with tracing.span(f"run {self._job_type}", raw.headers or {}):
+        with tracing.span(f"run {self._job_type}", msg.headers or {}):
             await self._handle(msg)
 
-    async def _handle(self, msg: NatsMessage) -> None:
-        raw = msg.raw_message
+    async def _handle(self, msg: Msg) -> None:
+        raw = msg  # the bytes as sent: parsed here, never bound by a framework
         attempt = int(raw.metadata.num_delivered) if raw.metadata else 1
         try:
             run = RunJob.model_validate_json(raw.data)
@@ -155,14 +153,32 @@ class JobRunner:
             bound.info("job not run", reason=skip.reason)
             await (self._give_up(msg, skip.reason) if skip.terminate else msg.ack())
             return
-        if not await self._leases.acquire(run.job_id):
-            # Neither ack nor nak: the run holding the lease settles this message.
-            bound.warning("job is running already (delivered again): not run twice")
+        if not await self._leases.acquire(run.job_id) and not await self._await_holder(
+            msg, run, bound
+        ):
             return
         try:
             await self._run(Delivery(msg, run, attempt, bound))
         finally:
             await self._leases.release(run.job_id)
+
+    async def _await_holder(self, msg: Msg, run: RunJob, bound: Any) -> bool:
+        """Another run holds the job's lease (this delivery came while it runs): keep
+        this delivery alive — no redelivery burns the job's attempts — until the job
+        ends (ack: done) or its holder is gone (True: run it with this delivery)."""
+        bound.warning("job is running already (delivered again): waiting, not running it twice")
+        deadline = time.monotonic() + self._leases.lease_s + self._policy.heartbeat_s * 3
+        while time.monotonic() < deadline:
+            await asyncio.sleep(self._policy.heartbeat_s)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+            if await stream_says_done(self._nc.jetstream(), run.job_id) is not None:
+                await msg.ack()
+                return False
+            if await self._leases.acquire(run.job_id):
+                bound.info("the job's other run is gone: running it")
+                return True
+        return False  # unsettled: JetStream delivers it again after ack_wait
 
     async def _run(self, d: Delivery) -> None:
         ctx = JobContext(d.run, d.attempt, self._publisher, self._policy)
@@ -181,7 +197,7 @@ class JobRunner:
             d.log.warning("job failed", code=exc.code.value, error=exc.message)
             await self._fail(d.run, d.attempt, exc.info())
             self._on_outcome("failed", d.seconds())
-            await d.msg.reject()
+            await d.msg.term()
         except Exception as exc:
             await self._retry_or_fail(d, exc)
             self._on_outcome("retried", d.seconds())
@@ -249,7 +265,7 @@ class JobRunner:
         with contextlib.suppress(Exception):
             await self._requeued(d, error)
         await self._leases.release(d.run.job_id)  # before the nak: another replica takes it
-        await d.msg.nack(delay=0)
+        await d.msg.nak(delay=0)
 
     async def _publish(self, event: Any) -> None:
         await self._publisher.publish(event)
@@ -290,18 +306,18 @@ class JobRunner:
             )
             with contextlib.suppress(Exception):
                 await self._fail(d.run, d.attempt, error)
-            await d.msg.reject()
+            await d.msg.term()
             return
         delay = self._policy.backoff(d.attempt)
         d.log.warning("job will be retried", error=message, delay_s=delay)
         with contextlib.suppress(Exception):
             await self._requeued(d, ErrorInfo(code=str(code), message=message))
         await self._leases.release(d.run.job_id)
-        await d.msg.nack(delay=delay)
+        await d.msg.nak(delay=delay)
 
-    async def _give_up(self, msg: NatsMessage, reason: str) -> None:
+    async def _give_up(self, msg: Msg, reason: str) -> None:
         consumer = streams.worker_consumer_name(self._job_type)
-        await give_up(self._nc.jetstream(), msg.raw_message, consumer, reason, terminate=msg.reject)
+        await give_up(self._nc.jetstream(), msg, consumer, reason)
 
     async def _reject_unparseable(self, data: bytes, exc: ValidationError) -> str:
         job_id = named_job_id(data)

@@ -4,12 +4,11 @@ JetStream redelivers a job whose acknowledgement is late (a replica stalled past
 `ack_wait`: a long pause, a network partition) while the first run may still be going.
 Before it runs a job a replica writes a lease under the job's key in the `RUNNING_KV`
 bucket: who holds it and until when (`lease_s`, 1.5 x `ack_wait`), renewed on every
-heartbeat. A delivery that finds a live lease does not run and does not settle the
-message: the holder's heartbeats and its ack or nak (by stream sequence) still govern
-it. So a replica that stalls for up to about 1.5 x `ack_wait` keeps its job, and a
-dead holder's job runs elsewhere at the next delivery after its lease ran out (within
-2 x `ack_wait` of its last heartbeat instead of 1 x: the price of not running a
-stalled job twice).
+heartbeat. A delivery that finds a live lease does not run: it keeps its message
+alive (`in_progress`, so no further redelivery uses up the job's attempts) and watches
+— the job ends (ack), or the lease runs out because its holder died (the job runs on
+this delivery, within 1.5 x `ack_wait` of the holder's last heartbeat). So a replica
+that stalls for up to about 1.5 x `ack_wait` keeps its job and it runs once.
 
 When the bucket cannot be reached the job runs: its outcome is still recorded once
 (`contracts.outcome_event_id`).
@@ -36,11 +35,11 @@ class RunLeases:
     def __init__(self, kv: KeyValue | None, holder: str, lease_s: float = 40.0) -> None:
         self._kv = kv
         self._holder = holder
-        self._lease_s = lease_s
+        self.lease_s = lease_s
         self._mine: set[UUID] = set()
 
     def _value(self) -> bytes:
-        return json.dumps({"holder": self._holder, "until": time.time() + self._lease_s}).encode()
+        return json.dumps({"holder": self._holder, "until": time.time() + self.lease_s}).encode()
 
     async def acquire(self, job_id: UUID) -> bool:
         """True if this replica may run the job now."""

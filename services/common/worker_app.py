@@ -1,8 +1,9 @@
 """The process shell every worker shares: connect, declare, subscribe, serve health.
 
 A worker provides its settings, a name and one `Execute` per job type it handles;
-this module wires each type to its durable pull consumer through FastStream, with
-manual acks and one fetch per free slot (`settings.max_concurrent_jobs`).
+this module wires each type to its durable pull consumer, with manual acks and one
+fetch per free slot (`settings.max_concurrent_jobs` slots, shared by the types: see
+slot_puller.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from contracts import JobType, streams
@@ -28,8 +29,10 @@ from .lag import ConsumerLag
 from .logging import get_logger
 from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS
 from .run_lease import RunLeases
+from .scratch import sweep_leftovers
 from .settings import WorkerSettings
 from .signals import wait_for_stop_signal
+from .slot_puller import SlotPuller
 from .startup import wait_for
 from .worker_policy import WorkerPolicy
 
@@ -46,6 +49,7 @@ class Worker:
     broker: NatsBroker
     js: JetStreamContext
     runners: list[JobRunner] = field(default_factory=list)
+    pullers: list[SlotPuller] = field(default_factory=list)
 
 
 async def run_worker(
@@ -65,11 +69,15 @@ async def run_worker(
     replica takes them at once), and returns."""
     for notice in settings.deprecations:
         log.warning("deprecated setting", notice=notice)
+    swept = sweep_leftovers(getattr(settings, "work_dir", None))
+    if swept:
+        log.info("removed scratch directories of killed processes", count=swept)
     worker = await _connect(name, settings)
     publisher = EventPublisher(worker.js, name)
     if identity is not None:
         await _announce(worker, handlers, identity)
     policy = WorkerPolicy.from_settings(settings)
+    slots = asyncio.Semaphore(settings.max_concurrent_jobs)
     leases = RunLeases(
         await jetstream.running_kv(worker.js, stream_settings(settings)),
         f"{name}@{WORKER_ID}",
@@ -87,7 +95,7 @@ async def run_worker(
             discard=_discarder(store),
             leases=leases,
         )
-        await _subscribe(worker, job_type, runner, policy)
+        await _subscribe(worker, job_type, runner, policy, slots, len(handlers))
     await _serve(worker, handlers)
 
 
@@ -125,32 +133,38 @@ def _discarder(store: ObjectStore | None) -> Callable[[UUID], Awaitable[None]]:
 
 
 async def _subscribe(
-    worker: Worker, job_type: JobType, runner: JobRunner, policy: WorkerPolicy
+    worker: Worker,
+    job_type: JobType,
+    runner: JobRunner,
+    policy: WorkerPolicy,
+    slots: asyncio.Semaphore,
+    types: int,
 ) -> None:
-    """The type's durable consumer (created or updated) and a subscriber pulling from it."""
+    """The type's durable consumer (created or updated) and a puller on it."""
     consumer = jetstream.worker_consumer(
         job_type, ack_wait_s=worker.settings.ack_wait_s, max_deliver=policy.max_deliver
     )
     await jetstream.ensure_consumer(worker.js, streams.JOBS_STREAM, consumer)
 
-    async def handle(msg: NatsMessage) -> None:
+    async def handle(msg: Msg) -> None:
         IN_FLIGHT.labels(type=job_type.value).inc()
         try:
             await runner.handle(msg)
         finally:
             IN_FLIGHT.labels(type=job_type.value).dec()
 
-    worker.broker.subscriber(
-        consumer.filter_subject or "",
-        stream=JStream(streams.JOBS_STREAM, declare=False),
-        durable=consumer.durable_name,
-        config=consumer,
-        # One fetch per free slot: the replica never holds more jobs than it can run.
-        pull_sub=PullSub(batch_size=worker.settings.max_concurrent_jobs, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-        title=consumer.filter_subject,
-    )(handle)
+    puller = SlotPuller(
+        worker.js,
+        streams.JOBS_STREAM,
+        consumer.durable_name or "",
+        handle,
+        slots,
+        # A puller waiting on an empty consumer holds a slot: with several types, short
+        # waits let the slot go round to the others.
+        fetch_timeout_s=5.0 if types == 1 else 1.0,
+    )
     worker.runners.append(runner)
+    worker.pullers.append(puller)
 
 
 async def _serve(worker: Worker, handlers: Mapping[JobType, Execute]) -> None:
@@ -165,6 +179,8 @@ async def _serve(worker: Worker, handlers: Mapping[JobType, Execute]) -> None:
         worker.js, [(streams.JOBS_STREAM, streams.worker_consumer_name(t)) for t in handlers]
     )
     await worker.broker.start()
+    for puller in worker.pullers:
+        await puller.start()
     await lag.start()
     if settings.health_port:
         await health.start()
@@ -190,5 +206,9 @@ async def _drain(worker: Worker) -> None:
             log.info("grace period over: handing jobs back", jobs=handed)
 
     timer = asyncio.create_task(hand_back_after_grace())
-    await worker.broker.stop()  # no new jobs; returns once the jobs in hand are done
+    for puller in worker.pullers:  # no new jobs
+        await puller.stop_pulling()
+    for puller in worker.pullers:  # the jobs in hand settled (done, or handed back)
+        await puller.wait_idle()
     timer.cancel()
+    await worker.broker.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from pathlib import Path
 
 from contracts import ConvertOptions, ConvertResult
@@ -12,6 +11,7 @@ from services.common.errors import UnreadableMedia, UnsupportedMedia
 from services.common.job_context import JobCancelledError, JobContext, Outcome
 from services.common.metrics import S3_BYTES
 from services.common.outputs import save_output
+from services.common.scratch import job_scratch
 
 from .adapters.ffmpeg import MediaInfo, build_command, ffmpeg_binary, probe, run_ffmpeg
 from .presets import content_type, output_duration, output_name, wants_video
@@ -30,7 +30,7 @@ class ConvertJob:
         options = ctx.options(ConvertOptions)
 
         # Temp files live in this directory and go with it, whatever happens.
-        with tempfile.TemporaryDirectory(prefix="jetscribe-convert-", dir=self._work_dir) as tmp:
+        with job_scratch(self._work_dir) as tmp:
             source = Path(tmp) / "input"
             target = Path(tmp) / output_name(options)
             S3_BYTES.labels(direction="out").inc(await self._store.download(run.input_key, source))

@@ -5,7 +5,6 @@ and `summary`; this module only runs them."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +23,7 @@ from services.common.errors import UnsupportedMedia
 from services.common.job_context import JobCancelledError, JobContext, Outcome
 from services.common.metrics import S3_BYTES
 from services.common.outputs import save_output
+from services.common.scratch import job_scratch
 
 from . import fixer, summary
 from .adapters.llm import LlmClient, Usage
@@ -183,7 +183,7 @@ class SrtJobs:
             raise UnsupportedMedia(str(exc)) from exc
 
     async def _download(self, key: str) -> bytes:
-        with tempfile.TemporaryDirectory(prefix="jetscribe-srt-") as tmp:
+        with job_scratch() as tmp:
             path = Path(tmp) / "input"
             S3_BYTES.labels(direction="out").inc(await self._store.download(key, path))
             return path.read_bytes()

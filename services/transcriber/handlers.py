@@ -8,7 +8,6 @@ Both read the input from S3, decode it, run faster-whisper and write their outpu
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from services.common.adapters.s3 import ObjectStore
 from services.common.job_context import JobCancelledError, JobContext, Outcome
 from services.common.metrics import QUEUE_WAIT, S3_BYTES
 from services.common.outputs import output_file_id, save_output
+from services.common.scratch import job_scratch
 
 from .adapters.whisper import WhisperEngine, decode
 from .errors import Cancelled
@@ -80,7 +80,7 @@ class TranscriberJobs:
         QUEUE_WAIT.labels(type=run.type.value).observe(
             max(0.0, (datetime.now(UTC) - run.occurred_at).total_seconds())
         )
-        with tempfile.TemporaryDirectory(prefix="jetscribe-", dir=self._work_dir) as tmp:
+        with job_scratch(self._work_dir) as tmp:
             source = Path(tmp) / "input"
             size = await self._store.download(run.input_key, source)
             S3_BYTES.labels(direction="out").inc(size)

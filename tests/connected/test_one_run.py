@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 import uuid
 from typing import Any
 
@@ -23,6 +25,7 @@ from nats.aio.client import Client
 
 from contracts import JobCompleted, JobType, RunJob, parse_event, streams, subjects
 from contracts.results import ConvertResult
+from services.common import jetstream
 from services.common.job_context import JobContext, Outcome
 from services.common.settings import WorkerSettings
 from services.common.worker_app import run_worker
@@ -218,3 +221,41 @@ async def delivered_again(nc: Client) -> bool:
         streams.JOBS_STREAM, streams.worker_consumer_name(JobType.CONVERT)
     )
     return (info.num_redelivered or 0) > 0
+
+
+async def test_a_job_whose_lease_holder_died_runs_once_its_lease_runs_out(
+    nc: Client, nats_url: str
+) -> None:
+    """A lease left by a replica that died (kill -9) holds the job back only until it
+    runs out, and the delivery that waited runs it: no attempt is used up."""
+    runs: list[int] = []
+
+    async def convert(ctx: JobContext) -> Outcome:
+        runs.append(ctx.attempt)
+        return Outcome(
+            result=ConvertResult(
+                file_id=uuid.uuid4(), content_type="audio/mpeg", duration_s=1.0, size=1
+            )
+        )
+
+    job_id = uuid.uuid4()
+    js = nc.jetstream()
+    kv = await jetstream.running_kv(js)
+    ghost = json.dumps({"holder": "a replica killed with -9", "until": time.time() + 3.0})
+    await kv.put(streams.run_lease_key(job_id), ghost.encode())
+    settings = WorkerSettings(
+        nats_url=nats_url, health_port=0, jetscribe_dev_mode=True, heartbeat_s=1.0,
+        ack_wait_s=30.0, max_concurrent_jobs=1,
+    )  # fmt: skip
+    task = asyncio.create_task(run_worker("b", settings, {JobType.CONVERT: convert}))
+    try:
+        await async_wait_until(lambda: pulling(nc, task), 30, "the worker pulling")
+        run = RunJob(job_id=job_id, type=JobType.CONVERT, file_id=uuid.uuid4(), input_key="files/x")
+        await js.publish(subjects.run_subject(JobType.CONVERT), run.model_dump_json().encode())
+        await async_wait_until(lambda: runs, 15, "the job run after the lease ran out")
+        await async_wait_until(lambda: consumer_settled(nc), 15, "the command acked")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert runs == [1]  # on the delivery that waited: JetStream never had to redeliver

@@ -117,7 +117,7 @@ def test_a_corrupt_video_fails_as_unreadable_and_the_next_one_converts(
     assert failed["error"]["code"] == "unreadable_media"
     message = failed["error"]["message"]
     assert "Invalid data" in message or "EBML" in message or "invalid" in message.lower()
-    assert "jetscribe-convert-" not in message and "libav" not in message
+    assert "jetscribe-job-" not in message and "libav" not in message
     assert convert(api, api.upload(speech_mkv)["id"], preset="webm")["status"] == "completed"
 
 
@@ -153,9 +153,16 @@ def test_invalid_option_combinations_are_422(api: Api, speech_mp3: Path, options
     assert r.json()["error"]["code"] == "invalid_options"
 
 
-def ffmpeg_children() -> list[str]:
+def scratch_prefix(stack: Stack) -> str:
+    """The converter's scratch directories are named after its process id."""
+    converter = stack["converter"].popen
+    assert converter is not None
+    return f"jetscribe-job-{converter.pid}-"
+
+
+def ffmpeg_children(stack: Stack) -> list[str]:
     out = subprocess.run(
-        ["pgrep", "-a", "-f", "jetscribe-convert-"], capture_output=True, text=True, check=False
+        ["pgrep", "-a", "-f", scratch_prefix(stack)], capture_output=True, text=True, check=False
     )
     return [line for line in out.stdout.splitlines() if "ffmpeg" in line]
 
@@ -178,21 +185,21 @@ def five_minute_video(media_dir: Path) -> Path:
 
 
 def test_cancelling_a_conversion_kills_ffmpeg_and_leaves_nothing(
-    api: Api, speech_mkv: Path, five_minute_video: Path
+    api: Api, stack: Stack, speech_mkv: Path, five_minute_video: Path
 ) -> None:
     # VP9 of five minutes, slowed down: long enough to cancel while ffmpeg runs.
     job = api.submit(
         api.upload(five_minute_video)["id"], type="convert", options={"preset": "webm", "crf": 4}
     )
-    wait_until(ffmpeg_children, 60, "ffmpeg started")
+    wait_until(lambda: ffmpeg_children(stack), 60, "ffmpeg started")
     assert api.http.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202
     cancelled = time.monotonic()
-    wait_until(lambda: ffmpeg_children() == [], 30, "ffmpeg gone after the cancel")
+    wait_until(lambda: ffmpeg_children(stack) == [], 30, "ffmpeg gone after the cancel")
     # Killed, not finished: the whole encode takes 20-30 s on 2 cores; 10 s leaves a
     # loaded machine room for the cancel to reach the converter and ffmpeg to exit.
     assert time.monotonic() - cancelled < 10
     assert api.get(job["id"])["status"] == "cancelled"
-    leftovers = list(Path(tempfile.gettempdir()).glob("jetscribe-convert-*"))
+    leftovers = list(Path(tempfile.gettempdir()).glob(scratch_prefix(stack) + "*"))
     assert leftovers == []
     # The converter goes on with the next job.
     assert convert(api, api.upload(speech_mkv)["id"], preset="mp3")["status"] == "completed"
