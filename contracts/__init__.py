@@ -72,11 +72,13 @@ from .results import (
     JobResult,
     LlmUsage,
     ResultBase,
+    ResultRef,
     Segment,
     SrtResult,
     SummaryResult,
     TranscribeResult,
     Word,
+    summarise,
 )
 from .validation import first_error
 
@@ -131,6 +133,7 @@ __all__ = [
     "OutputFile",
     "PipelineStep",
     "ResultBase",
+    "ResultRef",
     "RunJob",
     "Segment",
     "SrtOptions",
@@ -152,4 +155,5 @@ __all__ = [
     "raw",
     "streams",
     "subjects",
+    "summarise",
 ]

@@ -12,10 +12,14 @@ from uuid import UUID
 
 
 def json_object(data: bytes | str) -> dict[str, Any]:
-    """The message as a JSON object, or `{}` when it is not one."""
+    """The message as a JSON object, or `{}` when it is not one. Never raises.
+
+    Not JSON, not UTF-8 (or UTF-16/32), an integer past Python's digit limit, or nested
+    deeper than the parser's recursion limit: all of them are simply not a JSON object.
+    """
     try:
         value = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return {}
     return value if isinstance(value, dict) else {}
 

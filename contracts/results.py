@@ -5,12 +5,23 @@ Each result carries `type` so a `JobCompleted` event can be parsed without conte
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from .base import Model
+
+SUMMARY_MAX_CHARS = 2000
+SUMMARY_MAX_ITEMS = 5
+
+
+class ResultRef(Model):
+    """Where a result too large for a message is stored whole (a JSON object)."""
+
+    object_key: str
+    size: int = Field(ge=0)
+    url: str | None = Field(default=None, description="Presigned download (REST API only).")
 
 
 class ResultBase(Model):
@@ -20,6 +31,13 @@ class ResultBase(Model):
         default=False, description="Reused from an earlier identical job instead of run again."
     )
     cached_from: UUID | None = Field(default=None, description="The job whose outputs were reused.")
+    full_result: ResultRef | None = Field(
+        default=None,
+        description="Set when this result is a summary, the whole one being too large for a "
+        f"message: texts cut at {SUMMARY_MAX_CHARS} characters, lists at {SUMMARY_MAX_ITEMS} "
+        "items. The REST API answers with the whole result instead, up to "
+        "RESULT_INLINE_MAX_BYTES, or with this summary and `full_result.url`.",
+    )
 
 
 class Word(Model):
@@ -111,3 +129,36 @@ JobResult = Annotated[
 def result_to_public(result: dict[str, Any] | None) -> dict[str, Any] | None:
     """The REST shape of a stored result (kept as stored; `type` is an extra field)."""
     return result
+
+
+R = TypeVar("R", bound=ResultBase)
+
+
+def summarise(result: R, ref: ResultRef) -> R:
+    """`result` small enough for any message: long texts and lists cut (nested ones too),
+    and `full_result` naming where the whole of it is stored."""
+    return _cut(result).model_copy(update={"full_result": ref})
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _cut(model: M) -> M:
+    changes: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        cut = _cut_value(value)
+        if cut is not value:
+            changes[name] = cut
+    return model.model_copy(update=changes) if changes else model
+
+
+def _cut_value(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > SUMMARY_MAX_CHARS:
+        return value[:SUMMARY_MAX_CHARS] + "…"
+    if isinstance(value, list):
+        items = [_cut_value(v) for v in value[:SUMMARY_MAX_ITEMS]]
+        return items if len(value) > SUMMARY_MAX_ITEMS or items != value else value
+    if isinstance(value, BaseModel):
+        return _cut(value)
+    return value

@@ -55,6 +55,7 @@ from .errors import PermanentError
 from .job_context import EventSink, Execute, JobCancelledError, JobContext
 from .logging import get_logger
 from .outcome_publish import publish_until_stored
+from .result_offload import ResultOffload
 from .run_lease import RunLeases
 from .worker_policy import WorkerPolicy
 
@@ -100,6 +101,7 @@ class JobRunner:
         identity: str | None = None,
         discard: Discard | None = None,
         leases: RunLeases | None = None,
+        offload: ResultOffload | None = None,
     ) -> None:
         self._nc = nc
         self._publisher = publisher
@@ -110,6 +112,7 @@ class JobRunner:
         self._identity = identity
         self._discard = discard
         self._leases = leases or RunLeases(None, WORKER_ID)
+        self._offload = offload or ResultOffload(None, 1 << 62)
         self._running: set[JobContext] = set()
 
     def hand_back_all(self) -> int:
@@ -225,20 +228,19 @@ class JobRunner:
         outcome = await self._execute(ctx)
         if ctx.cancelled() and not ctx.handed_back:
             raise JobCancelledError  # finished just as the client cancelled: keep nothing
-        await ctx.complete_progress()
-        await self._publish_outcome(
-            JobCompleted(
-                event_id=outcome_event_id(run.job_id),
-                job_id=run.job_id,
-                attempt=d.attempt,
-                result=outcome.result,
-                outputs=outcome.outputs,
-                language=outcome.language,
-                model=getattr(outcome.result, "model", None) or self._identity,
-                correlation_id=run.correlation_id,
-            ),
-            d.log,
+        completed = JobCompleted(
+            event_id=outcome_event_id(run.job_id),
+            job_id=run.job_id,
+            attempt=d.attempt,
+            result=outcome.result,
+            outputs=outcome.outputs,
+            language=outcome.language,
+            model=getattr(outcome.result, "model", None) or self._identity,
+            correlation_id=run.correlation_id,
         )
+        completed = await self._offload.fit(completed, self._nc.max_payload)
+        await ctx.complete_progress()
+        await self._publish_outcome(completed, d.log)
 
     async def _on_cancelled(self, ctx: JobContext, d: Delivery) -> None:
         await self._discard_outputs(d)

@@ -191,6 +191,12 @@ class WorkerSettings(ServiceSettings):
         description="Delay before attempt n+1 (the last one repeats).",
     )
     progress_min_interval_s: float = Field(default=0.25, ge=0)
+    result_message_max_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="A completed event larger than this (or than half the NATS server's "
+        "max_payload) carries a summary of its result; the whole result goes to S3.",
+    )
     shutdown_grace_s: float = Field(
         default=30.0,
         ge=0,

@@ -28,6 +28,7 @@ from .job_runner import WORKER_ID, JobRunner
 from .lag import ConsumerLag
 from .logging import get_logger
 from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS
+from .result_offload import ResultOffload
 from .run_lease import RunLeases
 from .scratch import sweep_leftovers
 from .settings import WorkerSettings
@@ -94,6 +95,7 @@ async def run_worker(
             identity=identity,
             discard=_discarder(store),
             leases=leases,
+            offload=ResultOffload(store, settings.result_message_max_bytes),
         )
         await _subscribe(worker, job_type, runner, policy, slots, len(handlers))
     await _serve(worker, handlers)

@@ -145,12 +145,24 @@ def nats_server_binary() -> str:
     return found
 
 
-def start_nats(data_dir: Path, port: int | None = None, monitor_port: int | None = None) -> Proc:
+def start_nats(
+    data_dir: Path,
+    port: int | None = None,
+    monitor_port: int | None = None,
+    max_payload: int | None = None,
+) -> Proc:
+    """`max_payload`: the largest message the server takes (its default: 1 MB)."""
     port = port or free_port()
     monitor_port = monitor_port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
+    config: list[str] = []
+    if max_payload is not None:
+        conf = data_dir.parent / "nats.conf"
+        conf.write_text(f"max_payload: {max_payload}\n")
+        config = ["-c", str(conf)]
     argv = [
         nats_server_binary(),
+        *config,
         "-js",
         "-sd",
         str(data_dir),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 from contracts import ErrorCode, JobRecord, JobStatus
+from services.common.logging import get_logger
 
 from .adapters.ledger import LedgerReplyError
 from .errors import ApiError
 from .state import Resources
+
+log = get_logger(__name__)
+CACHE_FIELDS = ("cached", "cached_from")
 
 
 async def find_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
@@ -19,7 +24,30 @@ async def find_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
 async def fetch_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
     """The job for a client reading its result: the read is recorded (retention)."""
     job = await res.ledger.get_job(job_id, owner, mark_retrieved=True)
-    return await with_download_url(res, job, owner)
+    return await with_download_url(res, await with_full_result(res, job), owner)
+
+
+async def with_full_result(res: Resources, job: JobRecord) -> JobRecord:
+    """A result the job's events carry by reference (`full_result`: too large for a
+    message) read back whole, up to `result_inline_max_bytes`; above that, or if it
+    cannot be read, the summary with a presigned `full_result.url`."""
+    result = job.result or {}
+    ref = result.get("full_result")
+    if not isinstance(ref, dict) or not isinstance(ref.get("object_key"), str):
+        return job
+    key = ref["object_key"]
+    if int(ref.get("size") or 0) <= res.settings.result_inline_max_bytes:
+        try:
+            whole = json.loads(await res.store.get_bytes(key))
+        except Exception as exc:  # retention removed it, or S3 is away: the summary stands
+            log.warning("full result not read", job_id=str(job.id), error=str(exc))
+        else:
+            if isinstance(whole, dict):
+                # As stored on the job, with what the ledger knows better (cache marks).
+                merged = {**whole, **{k: result[k] for k in CACHE_FIELDS if k in result}}
+                return job.model_copy(update={"result": {**merged, "full_result": None}})
+    linked = {**ref, "url": res.store.presign_get(key, f"{job.id}-result.json")}
+    return job.model_copy(update={"result": {**result, "full_result": linked}})
 
 
 def not_expired(job: JobRecord) -> JobRecord:

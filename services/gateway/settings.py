@@ -17,6 +17,12 @@ class GatewaySettings(ServiceSettings):
     max_upload_bytes: int = Field(default=2 * 1024**3, ge=1, description="Upload size cap.")
     ledger_timeout_s: float = Field(default=5.0, gt=0)
     max_wait_s: float = Field(default=300.0, gt=0, description="Upper bound for ?wait=.")
+    result_inline_max_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=0,
+        description="A job's result stored by reference (too large for a message) is "
+        "returned whole up to this size; above it, its summary and a download link.",
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="tenant:<sha256 hex of the key> entries, comma-separated.",

@@ -102,6 +102,7 @@ def build_ledger(
         max_batch_files=settings.max_batch_files,
         webhooks_enabled=settings.webhook_secret is not None,
         webhook_allow_private=settings.webhook_allow_private,
+        max_reply_bytes=infra.broker.connection.max_payload - 16 * 1024,
     )
     cache = ResultCache(infra.pool, infra.store, workers, min_life_s=settings.cache_min_life_s)
     return Ledger(infra.pool, dispatcher, policy, cache, on_webhooks=sender.wake)

@@ -37,7 +37,7 @@ class Ledger:
         self.ingestion = Ingestion(pool, dispatcher, on_webhooks)
         self.cache_hits = CacheHits(pool, dispatcher, cache, self.ingest_own)
         submissions = Submissions(pool, dispatcher, policy, cache, self.cache_hits.serve_later)
-        queries = Queries(pool, policy.retrieval_grace_s)
+        queries = Queries(pool, policy.retrieval_grace_s, policy.max_reply_bytes)
         files = Files(pool)
         self.submit = submissions.submit
         self.reject = submissions.reject

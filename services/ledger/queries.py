@@ -8,6 +8,7 @@ from contracts import (
     JobGetRequest,
     JobListRequest,
     JobListResponse,
+    JobRecord,
     JobResponse,
     JobWebhooksRequest,
     JobWebhooksResponse,
@@ -16,13 +17,15 @@ from contracts import (
 from .adapters.pg import Pool
 from .adapters.pg import jobs as pg_jobs
 from .adapters.pg import webhooks as pg_webhooks
+from .adapters.pg.jobs import encode_cursor
 from .errors import job_not_found
 
 
 class Queries:
-    def __init__(self, pool: Pool, retrieval_grace_s: float) -> None:
+    def __init__(self, pool: Pool, retrieval_grace_s: float, max_reply_bytes: int) -> None:
         self._pool = pool
         self._grace_s = retrieval_grace_s
+        self._max_reply_bytes = max_reply_bytes
 
     async def get_job(self, req: JobGetRequest) -> JobResponse:
         if req.mark_retrieved:
@@ -46,9 +49,23 @@ class Queries:
             return JobListResponse(
                 error=ErrorInfo(code=ErrorCode.INVALID_REQUEST, message="invalid cursor")
             )
-        return JobListResponse(items=[r.record() for r in rows], next_cursor=cursor)
+        return fit_page([r.record() for r in rows], cursor, self._max_reply_bytes)
 
     async def webhooks_of(self, req: JobWebhooksRequest) -> JobWebhooksResponse:
         if await pg_jobs.get(self._pool, req.job_id, req.owner) is None:
             return JobWebhooksResponse(error=job_not_found(req.job_id))
         return JobWebhooksResponse(items=await pg_webhooks.of_job(self._pool, req.job_id))
+
+
+def fit_page(items: list[JobRecord], cursor: str | None, max_bytes: int) -> JobListResponse:
+    """The page, cut short where its reply would not fit one NATS message: the cursor
+    then continues after the last job it holds (at least one job per page)."""
+    budget = max_bytes - 256  # the reply's own fields
+    kept: list[JobRecord] = []
+    for item in items:
+        budget -= len(item.model_dump_json()) + 1
+        if budget < 0 and kept:
+            last = kept[-1]
+            return JobListResponse(items=kept, next_cursor=encode_cursor(last.created_at, last.id))
+        kept.append(item)
+    return JobListResponse(items=kept, next_cursor=cursor)

@@ -3,7 +3,9 @@
 Cues go out as numbered text (with a little context from the neighbouring chunks);
 the model answers a JSON object index → text. An answer is accepted only with exactly
 the asked indices, non-empty texts and no timing in them; otherwise the chunk is asked
-once more, then keeps its original text and is reported. Timestamps and cue count of
+once more, then keeps its original text and is reported. A line of only whitespace in
+an accepted text would end the cue in the written file: it is dropped (the answer is
+not refused for it), the rest of the model's text is kept. Timestamps and cue count of
 the output are those of the input, always: only `content` is ever replaced.
 """
 
@@ -116,6 +118,8 @@ def load_json(answer: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise InvalidAnswer("the answer is not JSON") from exc
+    except RecursionError as exc:  # nested past the parser's recursion limit
+        raise InvalidAnswer("the answer is not JSON (nested too deeply)") from exc
 
 
 def validate(answer: str, chunk_: Chunk) -> dict[str, str]:
@@ -136,8 +140,17 @@ def validate(answer: str, chunk_: Chunk) -> dict[str, str]:
             raise InvalidAnswer(f"cue {key}: empty or not text")
         if TIMING.search(value):
             raise InvalidAnswer(f"cue {key}: contains timing")
-        out[str(key)] = value.replace("\r\n", "\n").strip()
+        out[str(key)] = cue_text(value)
     return out
+
+
+def cue_text(value: str) -> str:
+    """A model's cue text as it can be written into an SRT file: lines end in LF (CRLF
+    and a lone CR are line breaks too) and whitespace-only lines are dropped, since a
+    blank line ends a cue for SRT readers (ffmpeg would show only the lines before it).
+    The words and the other line breaks are the model's; the ends are trimmed."""
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line for line in lines if line.strip()).strip()
 
 
 @dataclass

@@ -3,8 +3,12 @@
 Cues are cut at word boundaries, never mid-word, when adding the next word would
 break a limit (characters per line x lines, cue duration) or after a pause or a
 sentence end. Lines inside a cue are balanced (the narrowest wrap that still needs
-the fewest lines). Cues are in time order and never overlap; consecutive cues keep at
-least `min_cue_gap_ms` between them where the timing allows.
+the fewest lines; only a single word longer than a line makes a line longer). Cues are
+in time order, never overlap and are timed in whole milliseconds. Every cue lasts at
+least `MIN_CUE_MS` (0.5 s), or until the next cue starts when that is sooner: never 0.
+Consecutive cues keep at least `min_cue_gap_ms` between them where the timing allows;
+the gap is shrunk rather than a cue cut below 0.5 s. Words sharing one instant (a
+segment of no duration) give cues one after the other from that instant.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import webvtt
 from contracts import Segment, SrtOptions
 
 PAUSE_S = 1.0  # a silence this long starts a new cue
+MIN_CUE_MS = 500  # the shortest cue wherever the next cue starts later than that
 # Latin, and the CJK full-width forms (written as escapes to keep them unambiguous).
 SENTENCE_END = (".", "?", "!", "\u2026", "\u3002", "\uff1f", "\uff01")
 
@@ -82,10 +87,15 @@ def wrap(words: Sequence[str], width: int) -> list[str]:
 
 
 def balanced(words: Sequence[str], max_chars: int) -> list[str]:
-    """The fewest lines of at most `max_chars`, as even in length as possible."""
+    """The fewest lines of at most `max_chars`, as even in length as possible.
+
+    Only a single word longer than `max_chars` makes a line longer: it gets a line of
+    its own, and the narrowest width is looked for at or under `max_chars`, never at that
+    word's length (which would let the short words around it fill wider lines).
+    """
     fewest = len(wrap(words, max_chars))
-    lo = max((len(w) for w in words), default=0)
-    hi = max(max_chars, lo)
+    lo = max((len(w) for w in words if len(w) <= max_chars), default=1)
+    hi = max_chars
     while lo < hi:  # narrowest width that still gives `fewest` lines
         mid = (lo + hi) // 2
         if len(wrap(words, mid)) <= fewest:
@@ -113,7 +123,7 @@ def build_cues(words: Iterable[TimedWord], opts: SrtOptions) -> list[Cue]:
         )
         for g in groups
     ]
-    return _space(cues, opts.min_cue_gap_ms / 1000)
+    return _space(cues, opts.min_cue_gap_ms)
 
 
 def _must_break(current: list[TimedWord], word: TimedWord, opts: SrtOptions) -> bool:
@@ -129,22 +139,34 @@ def _must_break(current: list[TimedWord], word: TimedWord, opts: SrtOptions) -> 
     return current[-1].text.endswith(SENTENCE_END) and filled
 
 
-def _space(cues: list[Cue], gap: float) -> list[Cue]:
-    """No overlap, at least `gap` between cues where possible, every cue longer than 0."""
+def _space(cues: list[Cue], gap_ms: int) -> list[Cue]:
+    """Cue times in whole milliseconds: ordered, never overlapping, each longer than 0.
+
+    A cue lasts at least `MIN_CUE_MS` (a cue of no duration too), or until the next
+    cue starts when that is sooner; it is lengthened only into free time, never into
+    the gap. To keep `gap_ms` before the next cue a cue is shortened, but never below
+    `MIN_CUE_MS` (nor below its own words' end when they are shorter): the gap shrinks
+    first. A cue that starts no later than the one before it (words sharing one
+    instant, or one millisecond) is moved to start when that one ends.
+    """
     out: list[Cue] = []
+    floor = 0  # where the previous cue ends
     for i, cue in enumerate(cues):
-        end = cue.end
-        if i + 1 < len(cues):
-            nxt = cues[i + 1].start
-            end = min(end, nxt - gap) if nxt - gap > cue.start else min(end, nxt)
-        if end <= cue.start:
-            limit = cues[i + 1].start if i + 1 < len(cues) else cue.start + 0.5
-            end = min(cue.start + 0.5, limit)
-        start = cue.start
-        if end <= start:  # two words sharing one instant: give this cue a millisecond
-            end = start + 0.001
-        out.append(Cue(round(start, 3), round(end, 3), cue.lines))
+        start = max(_ms(cue.start), floor) if out else _ms(cue.start)
+        own = _ms(cue.end) if _ms(cue.end) > start else start + MIN_CUE_MS
+        end = max(own, start + MIN_CUE_MS)
+        nxt = _ms(cues[i + 1].start) if i + 1 < len(cues) else None
+        if nxt is not None and nxt > start:
+            if end > nxt - gap_ms:
+                end = max(nxt - gap_ms, min(own, start + MIN_CUE_MS))
+            end = min(end, nxt)
+        out.append(Cue(start / 1000, end / 1000, cue.lines))
+        floor = end
     return out
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
 
 
 def to_srt(cues: Sequence[Cue]) -> str:

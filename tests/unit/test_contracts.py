@@ -26,6 +26,7 @@ def test_all_lists_exactly_the_public_names() -> None:
     modules = {
         "base",
         "commands",
+        "dead_letters",
         "enums",
         "events",
         "ledger_api",

@@ -66,3 +66,33 @@ def test_applying_answers_never_touches_timing() -> None:
 def test_a_file_without_cues_is_refused() -> None:
     with pytest.raises(fixer.SubtitleParseError):
         fixer.parse("hello\n")
+
+
+# --- regressions (found by tests/unit/test_properties.py) ------------------------------------
+
+
+def test_an_answer_nested_past_the_recursion_limit_is_refused_as_invalid() -> None:
+    with pytest.raises(fixer.InvalidAnswer, match="not JSON"):
+        fixer.validate("[" * 5000, chunks()[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("first line\n \nsecond", "first line\nsecond"),
+        ("first line\r\n\t\r\nsecond", "first line\nsecond"),
+        ("first line\r \rsecond", "first line\nsecond"),
+        ("  \nfirst line\n\u00a0\n", "first line"),
+    ],
+)
+def test_whitespace_only_lines_in_an_answer_are_dropped(text: str, written: str) -> None:
+    """A blank line ends a cue in an SRT file (ffmpeg read only "first line"): the line
+    is dropped and the model's text kept, rather than the whole chunk refused."""
+    chunk = fixer.chunk(fixer.parse(SOURCE), 1)[0]
+    accepted = fixer.validate(json.dumps({"0": text}), chunk)
+    assert accepted == {"0": written}
+    outcome = fixer.Outcome(cues=[])
+    fixer.apply(chunk, accepted, None, outcome)
+    [cue] = list(srt.parse(fixer.compose(outcome.cues)))
+    assert cue.content == written
+    assert (cue.start, cue.end) == (chunk.cues[0].start, chunk.cues[0].end)

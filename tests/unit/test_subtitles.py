@@ -100,3 +100,61 @@ def test_vtt_output_has_a_header_and_dot_milliseconds() -> None:
     assert "-->" in text and "," not in text.split("\n")[2]
     parsed = webvtt.from_buffer(io.StringIO(text))
     assert len(parsed.captions) == len(cues)
+
+
+# --- regressions (found by tests/unit/test_properties.py) ------------------------------------
+
+
+def test_short_words_after_a_word_longer_than_a_line_stay_within_the_limit() -> None:
+    """Balancing used to search widths from the long word's length (15), giving
+    'aaaa bbbb cccc' (14 characters) with max 10."""
+    lines = balanced(["x" * 15, "aaaa", "bbbb", "cccc"], 10)
+    assert lines == ["x" * 15, "aaaa bbbb", "cccc"]
+    cues = build_cues(
+        words_of([Segment(start=0, end=3, text=" " + "x" * 15 + " aaaa bbbb cccc")]),
+        SrtOptions(max_chars_per_line=10, max_lines_per_cue=3),
+    )
+    assert [c.lines for c in cues] == [("x" * 15, "aaaa bbbb", "cccc")]
+
+
+def test_the_lines_after_a_long_word_are_still_balanced() -> None:
+    assert balanced(["x" * 15, *"abcdefgh"], 10) == ["x" * 15, "a b c d", "e f g h"]
+
+
+def test_keeping_the_gap_never_empties_a_cue() -> None:
+    """The next cue starts exactly the gap (80 ms) after this one: the gap shrinks, the
+    cue keeps its word's time (it used to become 0.02 --> 0.02)."""
+    seg = Segment(
+        start=0.02,
+        end=0.6,
+        text=" Tomorrow afternoon",
+        words=[
+            Word(start=0.02, end=0.1, word=" Tomorrow"),
+            Word(start=0.1, end=0.6, word=" afternoon"),
+        ],
+    )
+    cues = build_cues(words_of([seg]), SrtOptions(max_chars_per_line=10, max_lines_per_cue=1))
+    assert [(c.start, c.end, c.text) for c in cues] == [
+        (0.02, 0.1, "Tomorrow"),
+        (0.1, 0.6, "afternoon"),
+    ]
+
+
+def test_the_gap_shortens_a_cue_to_no_less_than_half_a_second() -> None:
+    words = [TimedWord(0.0, 2.0, "sustained"), TimedWord(0.52, 1.5, "following")]
+    cues = build_cues(words, SrtOptions(max_chars_per_line=10, max_lines_per_cue=1))
+    assert [(c.start, c.end) for c in cues] == [(0.0, 0.5), (0.52, 1.5)]
+
+
+def test_a_short_cue_is_lengthened_into_free_time_but_not_into_the_gap() -> None:
+    words = [TimedWord(1.0, 1.1, "Certainly"), TimedWord(1.3, 1.8, "not"), TimedWord(5, 5.1, "So")]
+    cues = build_cues(words, SrtOptions(max_chars_per_line=10, max_lines_per_cue=1))
+    assert [c.text for c in cues] == ["Certainly", "not", "So"]
+    assert [(c.start, c.end) for c in cues] == [(1.0, 1.22), (1.3, 1.8), (5.0, 5.5)]
+
+
+def test_a_zero_length_segment_with_long_text_gives_cues_one_after_the_other() -> None:
+    """30 words at one instant used to give 5.0-5.001 and 5.0-5.5: overlapping."""
+    cues = build_cues(words_of([Segment(start=5.0, end=5.0, text="word " * 30)]), SrtOptions())
+    assert [(c.start, c.end) for c in cues] == [(5.0, 5.5), (5.5, 6.0)]
+    assert " ".join(c.text for c in cues).split() == ["word"] * 30

@@ -162,6 +162,18 @@ class ObjectStore:
 
         return await asyncio.to_thread(run)
 
+    async def get_bytes(self, key: str) -> bytes:
+        def run() -> bytes:
+            with _translate(key):
+                response = self._client.get_object(self.bucket, key)
+                try:
+                    return bytes(response.read())
+                finally:
+                    response.close()
+                    response.release_conn()
+
+        return await asyncio.to_thread(run)
+
     async def download(self, key: str, path: Path) -> int:
         def run() -> int:
             with _translate(key):
