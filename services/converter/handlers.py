@@ -9,6 +9,7 @@ from contracts import ConvertOptions, ConvertResult
 from services.common.adapters.s3 import ObjectStore
 from services.common.errors import UnreadableMedia, UnsupportedMedia
 from services.common.job_context import JobCancelledError, JobContext, Outcome
+from services.common.media_checks import check_complete
 from services.common.metrics import S3_BYTES
 from services.common.outputs import save_output
 from services.common.scratch import job_scratch
@@ -38,7 +39,7 @@ class ConvertJob:
             _check_streams(options, info)
             await self._convert(ctx, options, source, target, info)
             result_info = await asyncio.to_thread(probe, target)
-            _check_complete(output_duration(options, info.duration_s), result_info.duration_s)
+            check_complete(output_duration(options, info.duration_s), result_info.duration_s)
             output = await save_output(
                 self._store,
                 run.job_id,
@@ -74,19 +75,6 @@ class ConvertJob:
 # ffmpeg exits 0 on a file that ends early or turns to garbage part-way: the output is
 # then far shorter than the input says it is. Stated durations can be estimates (VBR MP3
 # without a header): a shortfall within this share is not taken for damage.
-COMPLETE_SHARE = 0.75
-
-
-def _check_complete(expected_s: float | None, got_s: float | None) -> None:
-    if expected_s is None or expected_s < 1.0:
-        return
-    if got_s is None or got_s < COMPLETE_SHARE * expected_s:
-        raise UnreadableMedia(
-            f"the input is damaged or ends early: {got_s or 0.0:.1f} s of the "
-            f"{expected_s:.1f} s it states could be decoded"
-        )
-
-
 def _check_streams(options: ConvertOptions, info: MediaInfo) -> None:
     if not info.has_audio and not info.has_video:
         # Nothing decodable at all: for a damaged file this is what a probe sees.

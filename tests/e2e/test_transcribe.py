@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime
 from pathlib import Path
 
@@ -100,6 +101,25 @@ def test_a_file_that_is_not_media_fails_and_the_next_job_still_runs(
     assert "/tmp" not in failed["error"]["message"], "our temp paths are not the client's business"
     assert failed["attempt"] == 1, "a permanent failure must not be retried"
     assert api.wait(good["id"])["status"] == "completed"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage after the header"])
+@pytest.mark.parametrize("job_type", ["transcribe", "generate_srt"])
+def test_a_damaged_file_fails_as_unreadable_not_an_empty_transcript(
+    api: Api, speech_mkv: Path, tmp_path: Path, damage: str, job_type: str
+) -> None:
+    """PyAV decodes both without an error: to a fraction of the stated length, which
+    used to complete with an empty (or cut) transcript and no cues."""
+    data = speech_mkv.read_bytes()
+    broken = tmp_path / "damaged.mkv"
+    if damage == "truncated":
+        broken.write_bytes(data[: len(data) * 3 // 10])
+    else:
+        broken.write_bytes(data[:4096] + random.Random(3).randbytes(len(data) - 4096))
+    failed = api.wait(api.submit(api.upload(broken)["id"], type=job_type)["id"])
+    assert failed["status"] == "failed", failed
+    assert failed["error"]["code"] == "unreadable_media"
+    assert "ends early" in failed["error"]["message"] or "decode" in failed["error"]["message"]
 
 
 def test_the_seed_alias_takes_an_upload_with_options(api: Api, speech_mp3: Path) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from contracts import Segment, TranscribeOptions, TranscribeResult, Word
 from services.common.errors import UnreadableMedia, UnsupportedMedia
+from services.common.media_checks import check_complete
 
 from ..errors import Cancelled
 
@@ -55,9 +56,28 @@ def decode(path: Path) -> np.ndarray:
         raise UnreadableMedia(f"cannot decode media: {exc}") from exc
     if not isinstance(audio, np.ndarray):
         raise UnsupportedMedia("unexpected decoder output")
+    # A damaged file decodes without an error to a fraction of its length, or to
+    # nothing (and then to an empty transcript): that is not a success.
+    check_complete(stated_duration(path), audio.shape[0] / SAMPLE_RATE)
     if audio.size == 0:
         raise UnsupportedMedia("the file has no decodable audio")
     return audio
+
+
+def stated_duration(path: Path) -> float | None:
+    """What the container says the media lasts (None when it does not say)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if container.duration:
+                return float(container.duration) / 1_000_000
+            stream = container.streams.audio[0] if container.streams.audio else None
+            if stream is not None and stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+    except (av.error.FFmpegError, ValueError, OSError, IndexError):
+        return None
+    return None
 
 
 class WhisperEngine:
