@@ -12,7 +12,7 @@ from services.common.adapters.s3 import ObjectStore
 from services.common.logging import get_logger
 from services.common.startup import wait_for
 
-from . import errors
+from . import errors, openapi
 from .adapters.ledger import LedgerClient
 from .auth import Authenticator, authenticator
 from .middleware import RequestMetrics
@@ -63,4 +63,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(RequestMetrics)
     for routes in (files, jobs, events, batches, transcribe_alias, dead_letters, ops):
         app.include_router(routes.router)
+    openapi.install(app)
     return app

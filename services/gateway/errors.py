@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from contracts import ErrorCode, ErrorInfo, first_error
 
@@ -71,6 +73,37 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(code, message), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})  # 405's Allow, 401's WWW-Authenticate, ...
+        if exc.status_code == 405:
+            allowed = allowed_methods(app.router.routes, request.scope)
+            headers["Allow"] = allowed or headers.get("Allow", "")
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers or None
+        )
+
+
+# Starlette's own errors (no route, wrong method, unparsable body) → a stable code.
+HTTP_ERROR_CODES = {
+    400: ErrorCode.INVALID_REQUEST.value,
+    404: "not_found",
+    405: "method_not_allowed",
+}
+
+
+# What a 405's `Allow` may name: the methods the API declares, and HEAD for Starlette's own.
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> str:
+    """Every method the request's path answers to (RFC 9110 `Allow`). Starlette names
+    only those of the first route matching the path, and a path here often has one
+    route per method (GET and POST /v1/jobs): each method is tried against the routes
+    as the router would (FastAPI nests included routers, so no flat route list)."""
+    allowed = []
+    for method in METHODS:
+        probe = {**scope, "method": method, "fastapi": {}, "path_params": {}}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return ", ".join(allowed)

@@ -16,9 +16,7 @@ from contracts import (
 from .errors import ApiError
 from .metrics import JOBS_SUBMITTED
 from .state import Resources
-from .views import JobSettings
-
-SUBMITTABLE = [t.value for t in JobType if t is not JobType.BATCH]
+from .views import SUBMITTABLE, JobSettings
 
 
 def job_type_of(raw: str) -> JobType:
@@ -36,6 +34,27 @@ def validate_options(job_type: JobType, options: dict[str, Any], where: str = "o
         parse_options(job_type, options, where)
     except InvalidOptionsError as exc:
         raise ApiError(422, ErrorCode.INVALID_OPTIONS, str(exc)) from exc
+    nul = nul_character_at(options, where)
+    if nul is not None:  # PostgreSQL (the ledger's jsonb) cannot hold one: 503 there
+        raise ApiError(422, ErrorCode.INVALID_OPTIONS, f"{nul}: NUL (\\u0000) is not allowed")
+
+
+def nul_character_at(value: Any, where: str) -> str | None:
+    """Where a string (a value or a key) of a JSON value holds NUL; None if none does.
+    Iterative: a JSON body may be nested as deep as the parser allows."""
+    todo: list[tuple[str, Any]] = [(where, value)]
+    while todo:
+        path, item = todo.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return path
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if "\x00" in str(key):
+                    return path
+                todo.append((f"{path}.{key}", inner))
+        elif isinstance(item, list):
+            todo.extend((f"{path}[{i}]", inner) for i, inner in enumerate(item))
+    return None
 
 
 def checked_type(raw_type: str, body: JobSettings) -> JobType:

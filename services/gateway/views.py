@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import Response
@@ -14,11 +14,18 @@ from contracts import (
     FileRecord,
     JobRecord,
     JobStatus,
+    JobType,
     PipelineStep,
     StepState,
     WebhookDelivery,
 )
 from services.common.adapters.s3 import ObjectStore
+
+# The job types a client may submit (a batch is made by POST /v1/batches). Documented as
+# the enum of `type`, but validated by submissions.py: an unknown type stays 422
+# `unknown_job_type` (not a generic validation error).
+SUBMITTABLE = [t.value for t in JobType if t is not JobType.BATCH]
+SUBMITTABLE_SCHEMA: dict[str, Any] = {"enum": SUBMITTABLE}
 
 
 class FileOut(BaseModel):
@@ -83,14 +90,14 @@ class JobSettings(BaseModel):
 
 
 class JobCreate(JobSettings):
-    type: str = Field(
-        description="transcribe, generate_srt, convert, fix_srt, translate_srt, summarize"
-    )
+    type: str = Field(description="The job type.", json_schema_extra=SUBMITTABLE_SCHEMA)
     file_id: UUID
 
 
 class BatchCreate(JobSettings):
-    type: str = Field(description="The job type every file gets.")
+    type: str = Field(
+        description="The job type every file gets.", json_schema_extra=SUBMITTABLE_SCHEMA
+    )
     file_ids: list[UUID] = Field(min_length=1, description="One child job per file.")
 
 
@@ -110,6 +117,11 @@ class TranscribeStatus(BaseModel):
     language: str | None
     result: dict[str, Any] | None
     error: ErrorInfo | None
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool] = Field(description="nats, ledger, s3: whether each answers.")
 
 
 def file_out(record: FileRecord, key: str | None, store: ObjectStore) -> FileOut:

@@ -86,7 +86,8 @@ def test_a_transcript_too_large_for_a_message_completes_and_is_returned_whole(
 
 
 def test_subtitles_too_large_for_a_message_come_back_whole(api: Api, long_speech: Path) -> None:
-    job = api.submit(api.upload(long_speech)["id"], type="generate_srt", options={"max_chars_per_line": 10, "max_lines_per_cue": 1})
+    short_cues = {"max_chars_per_line": 10, "max_lines_per_cue": 1}
+    job = api.submit(api.upload(long_speech)["id"], type="generate_srt", options=short_cues)
     done = api.wait(job["id"])
     assert done["status"] == "completed", done.get("error")
     content = done["result"]["content"]

@@ -26,6 +26,7 @@ from services.common.adapters.s3 import ChunkPipe, ObjectStore, upload_key
 from services.common.metrics import S3_BYTES
 
 from ..errors import ApiError
+from .part_headers import DEFAULT_FILENAME, checked_content_type, clean_filename
 
 MAX_FIELD_BYTES = 64 * 1024
 
@@ -98,13 +99,14 @@ class _Collector:
         self.part.name = params.get(b"name", b"").decode("utf-8", "replace")
         raw_filename = params.get(b"filename")
         self.part.filename = raw_filename.decode("utf-8", "replace") if raw_filename else None
-        ctype = self.headers.get("content-type")
-        self.part.content_type = ctype.decode("latin-1") if ctype else None
         if self.part.name == "file":
             if self.file_started is not None:
                 raise ApiError(
                     422, ErrorCode.INVALID_REQUEST, "one 'file' field per upload, not several"
                 )
+            # Checked and cleaned before the S3 upload starts (part_headers.py).
+            self.part.content_type = checked_content_type(self.headers.get("content-type"))
+            self.part.filename = clean_filename(self.part.filename)
             self.file_started = self.part
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -149,7 +151,7 @@ class _S3Sink:
         """Start the S3 upload once the file part begins; feed it what was parsed."""
         part = collector.file_started
         if part is not None and self.upload is None:
-            metadata = {"original-filename": quote(part.filename or "upload")}
+            metadata = {"original-filename": quote(part.filename or DEFAULT_FILENAME)}
             self.upload = asyncio.create_task(
                 asyncio.to_thread(
                     self.store.put_stream_sync, self.key, self.pipe, _content_type(part), metadata
@@ -231,7 +233,7 @@ async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -
     return UploadedFile(
         id=file_id,
         key=sink.key,
-        filename=(part.filename or "upload")[:255],
+        filename=part.filename or DEFAULT_FILENAME,
         content_type=_content_type(part),
         size=sink.size,
         sha256=sink.digest.hexdigest(),

@@ -12,6 +12,7 @@ from ..errors import ApiError
 from ..state import Owner, Res
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["operations"])
+MAX_ID = 2**63 - 1  # dead-letter ids are PostgreSQL bigints
 
 
 @router.get("", response_model=DeadLetterListResponse)
@@ -19,7 +20,9 @@ async def list_dead_letters(
     res: Res,
     owner: Owner,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="next_before of the last page")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="next_before of the last page")
+    ] = None,
 ) -> DeadLetterListResponse:
     """Every message a consumer terminated for good: subject, stream sequence,
     deliveries, reason and an excerpt. For tenants named in `OPERATOR_TENANTS` (in open

@@ -13,12 +13,30 @@ from uuid import UUID
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
+from contracts import ErrorCode
+
 from ..errors import ApiError
 from ..event_stream import event_frames
 from ..job_reads import find_job
 from ..state import Owner, Res
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+MAX_EVENT_ID = 2**63 - 1  # a JetStream sequence is a uint64; ids here stay within int64
+
+
+def resume_point(last_event_id: str | None) -> int | None:
+    """The sequence to resume from: right after `Last-Event-ID` (none: from the start).
+    422 unless it is a decimal integer 0 <= id < 2**63, before the stream starts."""
+    if not last_event_id:
+        return None
+    raw = last_event_id.strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_EVENT_ID:
+        raise ApiError(
+            422,
+            ErrorCode.INVALID_REQUEST,
+            f"Last-Event-ID: not an event id (an integer from 0 to {MAX_EVENT_ID})",
+        )
+    return int(raw) + 1
 
 
 @router.get(
@@ -30,19 +48,16 @@ async def job_events(
     job_id: UUID,
     res: Res,
     owner: Owner,
-    last_event_id: Annotated[str | None, Header()] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(description="Resume right after this event `id` (an integer, 0 to 2**63 - 1)."),
+    ] = None,
 ) -> StreamingResponse:
     """`event:` is the kind (queued, started, progressed, completed, ...), `data:` the
     JobEvent as JSON, `id:` its sequence. Ends after the job's terminal event."""
     job = await find_job(res, job_id, owner)  # 404 before the stream starts
-    start = None
-    if last_event_id:
-        try:
-            start = int(last_event_id) + 1
-        except ValueError as exc:
-            raise ApiError(422, "invalid_request", "Last-Event-ID: not an event id") from exc
     return StreamingResponse(
-        event_frames(res, job, owner, start),
+        event_frames(res, job, owner, resume_point(last_event_id)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

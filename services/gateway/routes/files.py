@@ -37,7 +37,12 @@ router = APIRouter(prefix="/v1/files", tags=["files"])
     },
 )
 async def upload_file(request: Request, res: Res, owner: Owner) -> FileOut:
-    """Upload media (multipart field `file`), streamed to S3, never held in memory."""
+    """Upload media (multipart field `file`), streamed to S3, never held in memory.
+
+    The part's `Content-Type` must be a media type (`type/subtype[; name=value]`,
+    printable ASCII, at most 255 bytes), else 422 `invalid_request`; without one it is
+    guessed from the file name. The file name is stored without control characters and
+    cut to 255 bytes of UTF-8, its extension kept."""
     _, out = await store_upload(request, res, owner)
     return out
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..state import Resources
+from ..views import Readiness
 
 router = APIRouter(tags=["ops"])
 LEDGER_PROBE_TIMEOUT_S = 2.0
@@ -17,7 +18,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: `checks` says what is down."}},
+)
 async def readyz(request: Request) -> JSONResponse:
     res: Resources | None = getattr(request.app.state, "resources", None)
     checks = {"nats": False, "ledger": False, "s3": False}
@@ -32,6 +37,10 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
-async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "Prometheus text exposition format."}},
+)
+async def metrics() -> PlainTextResponse:
+    return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)

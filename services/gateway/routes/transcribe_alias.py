@@ -32,6 +32,8 @@ def options_from_form(fields: dict[str, str]) -> dict[str, Any]:
             options = json.loads(fields["options"])
         except ValueError as exc:
             raise ApiError(422, ErrorCode.INVALID_OPTIONS, "options: not valid JSON") from exc
+        except RecursionError as exc:  # "[[[[…" thousands deep: no options object either
+            raise ApiError(422, ErrorCode.INVALID_OPTIONS, "options: nested too deeply") from exc
         if not isinstance(options, dict):
             raise ApiError(422, ErrorCode.INVALID_OPTIONS, "options: expected a JSON object")
         return options
@@ -45,8 +47,8 @@ def options_from_form(fields: dict[str, str]) -> dict[str, Any]:
 @router.post("/transcribe", status_code=202, response_model=TranscribeAccepted)
 async def transcribe(request: Request, res: Res, owner: Owner) -> TranscribeAccepted:
     uploaded, _ = await store_upload(request, res, owner)
-    options = options_from_form(uploaded.fields)
     try:
+        options = options_from_form(uploaded.fields)
         validate_options(JobType.TRANSCRIBE, options)
     except ApiError:
         await res.store.remove(uploaded.key)
