@@ -132,7 +132,9 @@ def ledger_events_consumer() -> ConsumerConfig:
         filter_subject=subjects.JOBS_EVENTS_ALL,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
-        ack_wait=30.0,
+        # A batch is stored within milliseconds; what a killed ledger had fetched comes
+        # back to another (or the restarted) one after this.
+        ack_wait=15.0,
         max_deliver=-1,
         max_ack_pending=20000,
     )

@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contracts import streams
+
 from . import media_gen
 from .measure import RowResult, judge
-from .records import collect
+from .records import collect, consumers
 from .workload import wait_running, wait_terminal
 from .world import ALL_SERVICES, Lab, World
 
 SETTLE_S = 3.0  # after the last job is terminal: trailing events reach the ledger
+EVENTS_SETTLE_S = 60.0  # at most, for the ledger's event consumer to hold nothing
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,25 @@ def _run_in(world: World, lab: Lab, scenario: Scenario, n: int) -> RowResult:
     done = wait_terminal(world.database_url, ids, scenario.deadline_s)
     seen_terminal = time.time()
     time.sleep(SETTLE_S)
+    events_settled(world, EVENTS_SETTLE_S)
     result = judge(scenario.row, collect(world, ids), ids, fault_end)
     if done:
         result.all_terminal_s = round(max(0.0, seen_terminal - fault_end), 1)
     result.log_dir = str(world.root / "logs")
     return result
+
+
+def events_settled(world: World, timeout_s: float) -> bool:
+    """Wait until the ledger's event consumer has nothing pending or unacked: an event
+    a killed ledger had fetched comes back after the consumer's ack_wait."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            state = consumers(world).consumers
+        except Exception:  # NATS busy or restarting: try again
+            state = []
+        ledger = [c for c in state if c.name == streams.LEDGER_EVENTS_CONSUMER]
+        if ledger and all(c.pending == 0 and c.ack_pending == 0 for c in ledger):
+            return True
+        time.sleep(0.5)
+    return False
