@@ -24,10 +24,10 @@ async def find_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
 async def fetch_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
     """The job for a client reading its result: the read is recorded (retention)."""
     job = await res.ledger.get_job(job_id, owner, mark_retrieved=True)
-    return await with_download_url(res, await with_full_result(res, job), owner)
+    return await with_download_url(res, await with_full_result(res, job, owner), owner)
 
 
-async def with_full_result(res: Resources, job: JobRecord) -> JobRecord:
+async def with_full_result(res: Resources, job: JobRecord, owner: str) -> JobRecord:
     """A result the job's events carry by reference (`full_result`: too large for a
     message) read back whole, up to `result_inline_max_bytes`; above that, or if it
     cannot be read, the summary with a presigned `full_result.url`."""
@@ -36,6 +36,9 @@ async def with_full_result(res: Resources, job: JobRecord) -> JobRecord:
     if not isinstance(ref, dict) or not isinstance(ref.get("object_key"), str):
         return job
     key = ref["object_key"]
+    if not await _readable_by(res, key, job, owner):
+        log.warning("full result outside the owner's jobs ignored", job_id=str(job.id))
+        return job
     if int(ref.get("size") or 0) <= res.settings.result_inline_max_bytes:
         try:
             whole = json.loads(await res.store.get_bytes(key))
@@ -73,3 +76,18 @@ async def with_download_url(res: Resources, job: JobRecord, owner: str) -> JobRe
         return job
     url = res.store.presign_get(stored.object_key, stored.record.filename)
     return job.model_copy(update={"result": {**result, "url": url}})
+
+
+async def _readable_by(res: Resources, key: str, job: JobRecord, owner: str) -> bool:
+    """A result object under `jobs/<id>/` of this job, or of another job of the same
+    owner (a pipeline's step, a cached job): never an object the owner cannot see."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "jobs":
+        return False
+    if parts[1] == str(job.id):
+        return True
+    try:
+        await res.ledger.get_job(UUID(parts[1]), owner)
+    except (ValueError, ApiError):
+        return False
+    return True

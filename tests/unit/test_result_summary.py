@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from types import SimpleNamespace
 
 import pytest
 
 from contracts import JobRecord, JobStatus, ResultRef, Segment, TranscribeResult, Word, summarise
 from contracts.results import SUMMARY_MAX_CHARS, SUMMARY_MAX_ITEMS
+from services.gateway.errors import ApiError
+from services.gateway.job_reads import _readable_by
 from services.ledger.adapters.pg.jobs import decode_cursor
 from services.ledger.queries import fit_page
 
@@ -68,3 +72,27 @@ def test_a_page_that_fits_keeps_its_cursor() -> None:
     items = [job(i, 10) for i in range(10)]
     assert fit_page(items, "c", max_bytes=1024 * 1024).next_cursor == "c"
     assert fit_page(items, None, max_bytes=1024 * 1024).next_cursor is None
+
+
+class Ledger:
+    """Knows the jobs of tenant "a" only."""
+
+    def __init__(self, jobs: set[uuid.UUID]) -> None:
+        self.jobs = jobs
+
+    async def get_job(self, job_id: uuid.UUID, owner: str) -> object:
+        if owner != "a" or job_id not in self.jobs:
+            raise ApiError(404, "job_not_found", "no")
+        return object()
+
+
+async def test_the_api_reads_a_full_result_only_from_the_owners_jobs() -> None:
+    mine, other, step = job(0, 1), uuid.uuid4(), uuid.uuid4()
+    res = SimpleNamespace(ledger=Ledger({step}))
+    readable = partial(_readable_by, res)  # type: ignore[arg-type]
+    assert await readable(f"jobs/{mine.id}/result.json", mine, "a")
+    assert await readable(f"jobs/{step}/result.json", mine, "a")  # a pipeline step of "a"
+    assert not await readable(f"jobs/{other}/result.json", mine, "a")  # not "a"'s job
+    assert not await readable(f"jobs/{step}/result.json", mine, "b")
+    assert not await readable(f"files/{other}", mine, "a")
+    assert not await readable("jobs/not-a-uuid/result.json", mine, "a")
