@@ -56,7 +56,7 @@ from .job_context import EventSink, Execute, JobCancelledError, JobContext
 from .logging import get_logger
 from .outcome_publish import publish_until_stored
 from .result_offload import ResultOffload
-from .run_lease import RunLeases
+from .run_lease import Lease, RunLeases
 from .worker_policy import WorkerPolicy
 
 log = get_logger(__name__)
@@ -74,6 +74,7 @@ class Delivery:
     run: RunJob
     attempt: int
     log: Any
+    lease: Lease
     started: float = field(default_factory=time.monotonic)
 
     def seconds(self) -> float:
@@ -114,9 +115,12 @@ class JobRunner:
         self._leases = leases or RunLeases(None, WORKER_ID)
         self._offload = offload or ResultOffload(None, 1 << 62)
         self._running: set[JobContext] = set()
+        self._stopping = False
 
     def hand_back_all(self) -> int:
-        """Shutdown: stop every job in hand; each goes back to the stream (nak)."""
+        """Shutdown: stop every job in hand; each goes back to the stream (nak). A
+        delivery still waiting for a lease holder goes back too, and none starts."""
+        self._stopping = True
         for ctx in self._running:
             ctx.hand_back()
         return len(self._running)
@@ -156,32 +160,47 @@ class JobRunner:
             bound.info("job not run", reason=skip.reason)
             await (self._give_up(msg, skip.reason) if skip.terminate else msg.ack())
             return
-        if not await self._leases.acquire(run.job_id) and not await self._await_holder(
-            msg, run, bound
-        ):
+        if attempt > self._policy.max_deliver:  # every attempt ended without an outcome
+            await self._exhausted(run, attempt, msg, bound)
+            return
+        lease = await self._leases.acquire(run.job_id) or await self._await_holder(msg, run, bound)
+        if lease is None:
             return
         try:
-            await self._run(Delivery(msg, run, attempt, bound))
+            if self._stopping:  # shutting down: another replica takes it at once
+                await msg.nak(delay=0)
+                return
+            await self._run(Delivery(msg, run, attempt, bound, lease))
         finally:
-            await self._leases.release(run.job_id)
+            await self._leases.release(lease)
 
-    async def _await_holder(self, msg: Msg, run: RunJob, bound: Any) -> bool:
+    async def _exhausted(self, run: RunJob, attempt: int, msg: Msg, bound: Any) -> None:
+        """The consumer redelivers without bound, so that a job whose every attempt was
+        cut short (the worker killed each time: out of memory on this input) still ends."""
+        tries = self._policy.max_deliver
+        message = f"gave up after {tries} attempts; none ended (the worker stopped or was killed)"
+        bound.error("job failed after retries", error=message)
+        error = ErrorInfo(code=ErrorCode.RETRIES_EXHAUSTED, message=message)
+        await self._fail(run, min(attempt, tries), error)
+        await msg.term()
+
+    async def _await_holder(self, msg: Msg, run: RunJob, bound: Any) -> Lease | None:
         """Another run holds the job's lease (this delivery came while it runs): keep
         this delivery alive — no redelivery burns the job's attempts — until the job
-        ends (ack: done) or its holder is gone (True: run it with this delivery)."""
+        ends (ack: done) or its holder is gone (its lease: run it with this delivery)."""
         bound.warning("job is running already (delivered again): waiting, not running it twice")
         deadline = time.monotonic() + self._leases.lease_s + self._policy.heartbeat_s * 3
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._stopping:
             await asyncio.sleep(self._policy.heartbeat_s)
             with contextlib.suppress(Exception):
                 await msg.in_progress()
             if await stream_says_done(self._nc.jetstream(), run.job_id) is not None:
                 await msg.ack()
-                return False
-            if await self._leases.acquire(run.job_id):
+                return None
+            if lease := await self._leases.acquire(run.job_id):
                 bound.info("the job's other run is gone: running it")
-                return True
-        return False  # unsettled: JetStream delivers it again after ack_wait
+                return lease
+        return None  # unsettled: JetStream delivers it again after ack_wait
 
     async def _run(self, d: Delivery) -> None:
         ctx = JobContext(d.run, d.attempt, self._publisher, self._policy)
@@ -266,7 +285,7 @@ class JobRunner:
         )
         with contextlib.suppress(Exception):
             await self._requeued(d, error)
-        await self._leases.release(d.run.job_id)  # before the nak: another replica takes it
+        await self._leases.release(d.lease)  # before the nak: another replica takes it
         await d.msg.nak(delay=0)
 
     async def _publish(self, event: Any) -> None:
@@ -314,7 +333,7 @@ class JobRunner:
         d.log.warning("job will be retried", error=message, delay_s=delay)
         with contextlib.suppress(Exception):
             await self._requeued(d, ErrorInfo(code=str(code), message=message))
-        await self._leases.release(d.run.job_id)
+        await self._leases.release(d.lease)
         await d.msg.nak(delay=delay)
 
     async def _give_up(self, msg: Msg, reason: str) -> None:
@@ -347,4 +366,4 @@ class JobRunner:
             await asyncio.sleep(self._policy.heartbeat_s)
             with contextlib.suppress(Exception):
                 await d.msg.in_progress()
-            await self._leases.refresh(d.run.job_id)
+            await self._leases.refresh(d.lease)

@@ -16,9 +16,15 @@ from typing import Any
 from nats.errors import Error as NatsError
 from nats.errors import MaxPayloadError
 
-from contracts import JobEventBase
+from contracts import ErrorCode, JobEventBase
 
+from .errors import PermanentError
 from .job_context import EventSink
+
+
+class OutcomeTooLarge(PermanentError):
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+
 
 FIRST_DELAY_S = 0.5
 MAX_DELAY_S = 10.0
@@ -38,8 +44,8 @@ async def publish_until_stored(
         tries += 1
         try:
             await sink.publish(event)
-        except MaxPayloadError:
-            raise
+        except MaxPayloadError as exc:  # a repeat cannot fix it, nor a re-run
+            raise OutcomeTooLarge(f"the job's outcome does not fit a NATS message: {exc}") from exc
         except (NatsError, TimeoutError) as exc:
             if time.monotonic() + delay > deadline:
                 raise

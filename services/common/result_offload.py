@@ -31,7 +31,7 @@ class ResultOffload:
     async def fit(self, event: JobCompleted, max_payload: int) -> JobCompleted:
         """`event` as it may be published: whole, or with its result by reference."""
         limit = min(self._limit, max_payload // 2)
-        if len(event.model_dump_json()) <= limit:
+        if len(event.model_dump_json().encode()) <= limit:
             return event
         if self._store is None:
             raise ResultTooLarge("the result is too large for a message and no store is set")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from dataclasses import dataclass
 from uuid import UUID
 
 from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
@@ -31,29 +32,39 @@ from .logging import get_logger
 log = get_logger(__name__)
 
 
+@dataclass(eq=False)
+class Lease:
+    """One run's hold on a job: only the run that took it renews or releases it."""
+
+    job_id: UUID
+    revision: int = 0  # of the key in the bucket (0: none there, the bucket was away)
+    released: bool = False
+
+
 class RunLeases:
     def __init__(self, kv: KeyValue | None, holder: str, lease_s: float = 40.0) -> None:
         self._kv = kv
         self._holder = holder
         self.lease_s = lease_s
-        self._mine: set[UUID] = set()
+        self._mine: dict[UUID, Lease] = {}
 
     def _value(self) -> bytes:
         return json.dumps({"holder": self._holder, "until": time.time() + self.lease_s}).encode()
 
-    async def acquire(self, job_id: UUID) -> bool:
-        """True if this replica may run the job now."""
+    async def acquire(self, job_id: UUID) -> Lease | None:
+        """The run's lease, or None when another run holds the job."""
         if job_id in self._mine:
-            return False  # a second delivery to this very replica
+            return None  # a second delivery to this very replica
+        lease = Lease(job_id)
         if self._kv is not None:
             try:
-                await self._take(streams.run_lease_key(job_id))
+                lease.revision = await self._take(streams.run_lease_key(job_id))
             except KeyWrongLastSequenceError:
-                return False  # a live lease, or another replica took it just now
+                return None  # a live lease, or another replica took it just now
             except Exception as exc:
                 log.warning("run lease not taken; running anyway", error=str(exc))
-        self._mine.add(job_id)
-        return True
+        self._mine[job_id] = lease
+        return lease
 
     async def _take(self, key: str) -> int:
         assert self._kv is not None
@@ -69,18 +80,29 @@ class RunLeases:
             # Its holder stopped renewing it: take it over (fails if someone else did).
             return await self._kv.update(key, self._value(), last=entry.revision)
 
-    async def refresh(self, job_id: UUID) -> None:
-        if self._kv is not None and job_id in self._mine:
-            with contextlib.suppress(Exception):
-                await self._kv.put(streams.run_lease_key(job_id), self._value())
-
-    async def release(self, job_id: UUID) -> None:
-        if job_id not in self._mine:
+    async def refresh(self, lease: Lease) -> None:
+        """Renew the lease — only if it is still this run's (a holder that stalled past
+        its lease and was taken over must not overwrite its successor's)."""
+        if self._kv is None or lease.released or not lease.revision:
             return
-        self._mine.discard(job_id)
-        if self._kv is not None:
+        try:
+            key = streams.run_lease_key(lease.job_id)
+            lease.revision = await self._kv.update(key, self._value(), last=lease.revision)
+        except KeyWrongLastSequenceError:
+            log.warning("run lease lost to another run", job_id=str(lease.job_id))
+            lease.revision = 0
+        except Exception:
+            pass  # NATS away: the next heartbeat tries again
+
+    async def release(self, lease: Lease) -> None:
+        if lease.released:
+            return
+        lease.released = True
+        if self._mine.get(lease.job_id) is lease:
+            del self._mine[lease.job_id]
+        if self._kv is not None and lease.revision:
             with contextlib.suppress(Exception):  # it runs out in any case
-                await self._kv.delete(streams.run_lease_key(job_id))
+                await self._kv.delete(streams.run_lease_key(lease.job_id), last=lease.revision)
 
 
 def _until(value: bytes | None) -> float:

@@ -144,7 +144,11 @@ async def _subscribe(
 ) -> None:
     """The type's durable consumer (created or updated) and a puller on it."""
     consumer = jetstream.worker_consumer(
-        job_type, ack_wait_s=worker.settings.ack_wait_s, max_deliver=policy.max_deliver
+        # Unbounded: the runner ends a job after `policy.max_deliver` attempts itself, also
+        # one whose every attempt was cut short (no outcome, so no nak counted them).
+        job_type,
+        ack_wait_s=worker.settings.ack_wait_s,
+        max_deliver=-1,
     )
     await jetstream.ensure_consumer(worker.js, streams.JOBS_STREAM, consumer)
 

@@ -72,9 +72,6 @@ class ConvertJob:
                 raise
 
 
-# ffmpeg exits 0 on a file that ends early or turns to garbage part-way: the output is
-# then far shorter than the input says it is. Stated durations can be estimates (VBR MP3
-# without a header): a shortfall within this share is not taken for damage.
 def _check_streams(options: ConvertOptions, info: MediaInfo) -> None:
     if not info.has_audio and not info.has_video:
         # Nothing decodable at all: for a damaged file this is what a probe sees.

@@ -49,7 +49,7 @@ class Ledger:
         self.get_file = files.get_file
         self.delete_file = files.delete_file
         self.ingest = self.ingestion.ingest
-        self.dead_letters = DeadLetters(pool)
+        self.dead_letters = DeadLetters(pool, policy.max_reply_bytes)
 
     async def ingest_own(self, events: list[JobEvent]) -> int:
         """Events the ledger makes itself: stored, folded, and published."""

@@ -63,7 +63,7 @@ def fit_page(items: list[JobRecord], cursor: str | None, max_bytes: int) -> JobL
     budget = max_bytes - 256  # the reply's own fields
     kept: list[JobRecord] = []
     for item in items:
-        budget -= len(item.model_dump_json()) + 1
+        budget -= len(item.model_dump_json().encode()) + 1
         if budget < 0 and kept:
             last = kept[-1]
             return JobListResponse(items=kept, next_cursor=encode_cursor(last.created_at, last.id))

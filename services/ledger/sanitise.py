@@ -23,10 +23,9 @@ def without_nul(data: bytes | str) -> bytes:
     if not has_nul(raw):
         return raw
     try:
-        value = json.loads(raw)
-    except ValueError:
+        return json.dumps(_clean(json.loads(raw)), ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # not JSON, too deep, a lone surrogate: as sent
         return raw
-    return json.dumps(_clean(value), ensure_ascii=False).encode()
 
 
 def _clean(value: Any) -> Any:

@@ -27,6 +27,7 @@ from contracts import JobCompleted, JobType, RunJob, parse_event, streams, subje
 from contracts.results import ConvertResult
 from services.common import jetstream
 from services.common.job_context import JobContext, Outcome
+from services.common.run_lease import RunLeases
 from services.common.settings import WorkerSettings
 from services.common.worker_app import run_worker
 from tests.connected.test_worker_retries import consumer_settled, pulling
@@ -259,3 +260,66 @@ async def test_a_job_whose_lease_holder_died_runs_once_its_lease_runs_out(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert runs == [1]  # on the delivery that waited: JetStream never had to redeliver
+
+
+async def test_a_job_whose_every_attempt_died_without_an_outcome_fails_and_ends(
+    nc: Client, nats_url: str
+) -> None:
+    """Two deliveries taken and never settled (their workers killed): the next one is
+    over MAX_DELIVER=2, so the job fails as retries_exhausted instead of staying
+    `processing` for ever once JetStream stopped delivering it."""
+    js = nc.jetstream()
+    await jetstream.ensure_streams(js)
+    consumer = jetstream.worker_consumer(JobType.CONVERT, ack_wait_s=2.0, max_deliver=-1)
+    await jetstream.ensure_consumer(js, streams.JOBS_STREAM, consumer)
+    job_id = uuid.uuid4()
+    run = RunJob(job_id=job_id, type=JobType.CONVERT, file_id=uuid.uuid4(), input_key="files/x")
+    await js.publish(subjects.run_subject(JobType.CONVERT), run.model_dump_json().encode())
+    doomed = await js.pull_subscribe_bind(consumer.durable_name or "", streams.JOBS_STREAM)
+    for _ in range(2):  # a worker takes it and dies: no ack, no nak, no outcome
+        [msg] = await doomed.fetch(1, timeout=10)
+        await asyncio.sleep(2.5)  # past ack_wait: JetStream delivers it again
+    await doomed.unsubscribe()
+
+    async def never(ctx: JobContext) -> Outcome:
+        raise AssertionError("a third attempt must not run")
+
+    settings = WorkerSettings(
+        nats_url=nats_url, health_port=0, jetscribe_dev_mode=True, max_deliver=2,
+        heartbeat_s=0.5, ack_wait_s=2.0, max_concurrent_jobs=1,
+    )  # fmt: skip
+    task = asyncio.create_task(run_worker("w", settings, {JobType.CONVERT: never}))
+    try:
+
+        async def failed() -> bool:
+            return "failed" in await stored_events(nc, job_id)
+
+        await async_wait_until(failed, 20, "the job failed")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    last = await js.get_last_msg(streams.EVENTS_STREAM, subjects.events_subject(job_id))
+    event = parse_event(last.data or b"")
+    assert event.kind == "failed" and event.error.code == "retries_exhausted"  # type: ignore[union-attr]
+    assert msg.metadata.num_delivered == 2
+
+
+async def test_a_lease_taken_over_is_neither_renewed_nor_released_by_its_old_holder(
+    nc: Client,
+) -> None:
+    kv = await jetstream.running_kv(nc.jetstream())
+    stalled = RunLeases(kv, "stalled", lease_s=0.5)
+    successor = RunLeases(kv, "successor", lease_s=30)
+    job_id = uuid.uuid4()
+    old = await stalled.acquire(job_id)
+    assert old is not None and await successor.acquire(job_id) is None  # live: held
+    await asyncio.sleep(0.7)  # the stalled holder's lease runs out
+    new = await successor.acquire(job_id)
+    assert new is not None
+    await stalled.refresh(old)  # the old holder wakes up: must not overwrite
+    await stalled.release(old)  # nor delete
+    entry = await kv.get(streams.run_lease_key(job_id))
+    assert json.loads(entry.value or b"{}")["holder"] == "successor"
+    await successor.release(new)
+    assert await RunLeases(kv, "third").acquire(job_id) is not None  # free again

@@ -157,7 +157,7 @@ def scratch_prefix(stack: Stack) -> str:
     """The converter's scratch directories are named after its process id."""
     converter = stack["converter"].popen
     assert converter is not None
-    return f"jetscribe-job-{converter.pid}-"
+    return f"jetscribe-job-{converter.pid}."
 
 
 def ffmpeg_children(stack: Stack) -> list[str]:

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from services.common.errors import ScratchSpaceFull, ToolInterrupted, TransientError
+from services.common.errors import (
+    ScratchSpaceFull,
+    ToolInterrupted,
+    TransientError,
+    UnreadableMedia,
+)
 from services.converter.adapters.ffmpeg import ffmpeg_binary, run_ffmpeg
 
 pytestmark = pytest.mark.local
@@ -30,7 +35,13 @@ async def test_a_full_disk_is_transient_not_unsupported_media() -> None:
     assert "no space left" in raised.value.message.lower()
 
 
-async def test_ffmpeg_killed_by_a_signal_is_transient(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signal", "error", "says"),
+    [("KILL", ToolInterrupted, "signal 9"), ("SEGV", UnreadableMedia, "crashed (signal 11)")],
+)
+async def test_ffmpeg_stopped_by_others_is_transient_and_its_own_crash_is_the_input(
+    tmp_path: Path, signal: str, error: type[Exception], says: str
+) -> None:
     output = tmp_path / "killed-while-converting.mp3"
     run = asyncio.create_task(
         run_ffmpeg(tone_to(str(output), 60, realtime=True), 60.0, lambda _p: None, lambda: False)
@@ -38,8 +49,8 @@ async def test_ffmpeg_killed_by_a_signal_is_transient(tmp_path: Path) -> None:
     while not output.exists():  # noqa: ASYNC110 (ffmpeg's output file appears)
         await asyncio.sleep(0.05)
     # ffmpeg is writing: kill it as the OOM killer would.
-    killed = await asyncio.create_subprocess_exec("pkill", "-KILL", "-f", str(output))
+    killed = await asyncio.create_subprocess_exec("pkill", f"-{signal}", "-f", str(output))
     assert await killed.wait() == 0
-    with pytest.raises(ToolInterrupted) as raised:
+    with pytest.raises(error) as raised:
         await asyncio.wait_for(run, 30)
-    assert "signal 9" in raised.value.message
+    assert says in str(raised.value)

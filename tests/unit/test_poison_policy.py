@@ -66,3 +66,11 @@ def test_postgresql_errors_are_told_apart(
 ) -> None:
     assert pg_errors.unavailable(exc) is unavailable
     assert pg_errors.refused(exc) is refused
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a": "\\u0000\\ud800"}', b"[" * 5000 + b'"\\u0000"', b'{"a": "\\u0000"', b"\\u0000"],
+)
+def test_sanitising_never_raises_and_leaves_what_it_cannot_read_as_sent(data: bytes) -> None:
+    assert without_nul(data) == data

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ from ..errors import FfmpegNotFound
 from ..presets import GLOBAL_ARGS, ffmpeg_args
 
 DISK_FULL_HINT = "no space left on device"
+# Signals someone else sends (the OOM killer, an operator, a shutdown); a crash of
+# ffmpeg itself (SIGSEGV, SIGABRT on a crafted input) is the input's doing.
+STOPPED_BY_OTHERS = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 UNREADABLE_HINTS = (
     "invalid data found",
     "moov atom not found",
@@ -165,9 +169,10 @@ async def run_ffmpeg(
         stderr_task.cancel()
         raise
     stderr = await stderr_task
-    # Not the input's fault: another attempt (maybe on another replica) may succeed.
     if code < 0:
-        raise ToolInterrupted(f"ffmpeg was stopped by signal {-code}")
+        if -code in STOPPED_BY_OTHERS:  # not the input's fault: another attempt may succeed
+            raise ToolInterrupted(f"ffmpeg was stopped by signal {-code}")
+        raise UnreadableMedia(f"ffmpeg crashed (signal {-code}) decoding the input")
     if DISK_FULL_HINT in stderr.decode(errors="replace").lower():  # ffmpeg may still exit 0
         raise ScratchSpaceFull(f"ffmpeg could not write its output: {_tail(stderr)}")
     if code != 0:

@@ -12,7 +12,9 @@ from services.common import jetstream
 from services.common.logging import get_logger
 
 from .. import poison
+from ..adapters.pg import errors as pg_errors
 from ..dead_letters import DeadLetters
+from ..sanitise import without_nul
 
 log = get_logger(__name__)
 
@@ -28,7 +30,7 @@ def register(broker: NatsBroker, dead_letters: DeadLetters) -> None:
         title=subjects.JOBS_DEAD_ALL,
     )
     async def on_dead_letter(msg: NatsMessage) -> None:
-        data = msg.raw_message.data
+        data = without_nul(msg.raw_message.data)
         try:
             letter = DeadLetter.model_validate_json(data)
         except ValidationError as exc:  # not ours to record: the log line is all
@@ -38,6 +40,10 @@ def register(broker: NatsBroker, dead_letters: DeadLetters) -> None:
         try:
             await dead_letters.record(letter)
         except Exception as exc:
+            if pg_errors.refused(exc):  # not a letter we can keep: the log line is all
+                log.warning("dead letter refused by the database", error=str(exc), letter=letter)
+                await msg.reject()
+                return
             delivered = msg.raw_message.metadata.num_delivered or 1
             log.warning("dead letter not stored, will retry", error=str(exc))
             await msg.nack(delay=poison.retry_delay_s(delivered))

@@ -78,7 +78,11 @@ class EventIntake:
                 log.warning("event fetch failed", error=str(exc))
                 await asyncio.sleep(1.0)
                 continue
-            await self.process(msgs)
+            try:
+                await self.process(msgs)
+            except Exception:  # never the end of the intake: what is unacked comes back
+                log.exception("event batch not processed", count=len(msgs))
+                await asyncio.sleep(1.0)
 
     async def process(self, msgs: list[Msg]) -> None:
         batch: list[tuple[Msg, JobEvent]] = []

@@ -36,8 +36,9 @@ def register(broker: NatsBroker, ledger: Ledger, max_deliver: int) -> None:
     )
     async def on_submit(msg: NatsMessage) -> None:
         message: Msg = msg.raw_message
-        data = without_nul(message.data)
+        data = message.data
         try:
+            data = without_nul(message.data)
             with tracing.span(subjects.JOBS_SUBMIT, message.headers or {}):
                 await handle_submission(ledger, data, message.headers or {})
         except Exception as exc:

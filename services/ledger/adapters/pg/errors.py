@@ -12,6 +12,7 @@ _AWAY = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.exceptions.TransactionRollbackError,  # 40xxx: deadlock, serialization
 )
 _REFUSED = (
     asyncpg.DataError,  # 22xxx: a value it cannot hold (NUL in text, out of range)
