@@ -145,3 +145,19 @@ def poll_until_known(api: Api, job_id: str) -> dict[str, object]:
             return r.json()  # type: ignore[no-any-return]
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} was never stored")
+
+
+async def test_a_submission_that_names_no_job_is_a_dead_letter(
+    stack: Stack, api: Api, js_client: Client
+) -> None:
+    body = b'[{"type": "convert"}, "not a submission"]'
+    ack = await js_client.jetstream().publish(subjects.JOBS_SUBMIT, body)
+    letters = await async_wait_until(
+        lambda: [d for d in dead_letters(api) if d["stream_seq"] == ack.seq] or None,
+        20,
+        "the submission recorded as a dead letter",
+    )
+    [letter] = letters
+    assert letter["consumer"] == streams.LEDGER_SUBMIT_CONSUMER
+    assert letter["subject"] == subjects.JOBS_SUBMIT and "not a SubmitJob" in letter["reason"]
+    assert letter["excerpt"].startswith('[{"type": "convert"}')

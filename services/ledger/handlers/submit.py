@@ -40,9 +40,15 @@ def register(broker: NatsBroker, ledger: Ledger, max_deliver: int) -> None:
         try:
             data = without_nul(message.data)
             with tracing.span(subjects.JOBS_SUBMIT, message.headers or {}):
-                await handle_submission(ledger, data, message.headers or {})
+                unusable = await handle_submission(ledger, data, message.headers or {})
         except Exception as exc:
             await _not_stored(broker, ledger, msg, data, exc)
+            return
+        if unusable is not None:  # names no job to fail: a dead letter is its record
+            js = broker.connection.jetstream()
+            await give_up(
+                js, message, streams.LEDGER_SUBMIT_CONSUMER, unusable, terminate=msg.reject
+            )
             return
         await msg.ack()
 
@@ -93,11 +99,12 @@ async def _record_refusal(
         )
 
 
-async def handle_submission(ledger: Ledger, data: bytes, headers: dict[str, str]) -> None:
+async def handle_submission(ledger: Ledger, data: bytes, headers: dict[str, str]) -> str | None:
     """Store one `SubmitJob` published on NATS, or record why it was rejected.
 
     A rejection whose payload names a job id becomes a failed job (the submitter follows
-    `jobs.events.<job_id>` and sees `JobFailed`); one with no usable id is only logged.
+    `jobs.events.<job_id>` and sees `JobFailed`); for one with no usable id the reason
+    is returned, for the caller to record it as a dead letter.
     """
     try:
         submit = SubmitJob.model_validate_json(data)
@@ -116,5 +123,7 @@ async def handle_submission(ledger: Ledger, data: bytes, headers: dict[str, str]
                 ErrorInfo(code=code.value, message=message),
                 headers.get("Nats-Msg-Id"),
             )
-        return
+            return None
+        return f"not a SubmitJob naming a job: {message}"
     await ledger.submit(submit, source="nats", record_rejection=True)
+    return None
