@@ -13,7 +13,7 @@ from .errors import ApiError
 from .state import Resources
 
 log = get_logger(__name__)
-CACHE_FIELDS = ("cached", "cached_from")
+CACHE_FIELDS = ("cached", "cached_from", "file_id")  # the job's own, not its source's
 
 
 async def find_job(res: Resources, job_id: UUID, owner: str) -> JobRecord:
@@ -46,7 +46,7 @@ async def with_full_result(res: Resources, job: JobRecord, owner: str) -> JobRec
             log.warning("full result not read", job_id=str(job.id), error=str(exc))
         else:
             if isinstance(whole, dict):
-                # As stored on the job, with what the ledger knows better (cache marks).
+                # As stored, with what the job's own summary knows better (a cache hit's).
                 merged = {**whole, **{k: result[k] for k in CACHE_FIELDS if k in result}}
                 return job.model_copy(update={"result": {**merged, "full_result": None}})
     linked = {**ref, "url": res.store.presign_get(key, f"{job.id}-result.json")}

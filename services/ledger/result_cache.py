@@ -131,6 +131,12 @@ class ResultCache:
         result = dict(source.result or {})
         if result.get("file_id") is not None:
             result["file_id"] = renamed.get(str(result["file_id"]), result["file_id"])
+        whole = result.get("full_result")
+        if isinstance(whole, dict) and isinstance(whole.get("object_key"), str):
+            # The whole result (stored by reference) is copied too: it must outlive the source.
+            key = output_key(job_id, whole["object_key"].rsplit("/", 1)[-1])
+            await self._store.copy(whole["object_key"], key)
+            result["full_result"] = {**whole, "object_key": key, "url": None}
         result.pop("url", None)  # presigned at every read, for the new job's own copy
         result.update(cached=True, cached_from=str(source.id))
         common = {"job_id": job_id, "producer": PRODUCER}

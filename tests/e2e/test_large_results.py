@@ -18,6 +18,8 @@ import nats
 import pytest
 
 from contracts import streams, subjects
+from services.common.adapters.s3 import ObjectStore
+from services.common.settings import S3Settings
 from services.devstack import infra
 from tests.support import media
 from tests.support.client import Api
@@ -129,3 +131,30 @@ def test_a_page_of_jobs_fits_one_message_and_its_cursor_goes_on(api: Api) -> Non
         if not cursor:
             break
     assert len(seen) == len(set(seen)) >= 3  # every job of this module, none twice
+
+
+def test_a_cache_hit_of_a_result_stored_by_reference_has_its_own_copy(
+    api: Api, stack: Stack, long_speech: Path
+) -> None:
+    options = {"word_timestamps": True, "beam_size": 2}
+    first = api.wait(api.submit(api.upload(long_speech)["id"], options=options, cache=True)["id"])
+    again = api.submit(api.upload(long_speech)["id"], options=options, cache=True)
+    hit = api.wait(again["id"])
+    assert hit["status"] == "completed" and hit["result"]["cached_from"] == first["id"]
+    assert hit["result"]["full_result"] is None  # the whole result, read back
+    assert hit["result"]["segments"] == first["result"]["segments"]
+    assert hit["result"]["file_id"] != first["result"]["file_id"]  # its own transcript file
+    keys = asyncio.run(store_of(stack).list_keys(f"jobs/{again['id']}/"))
+    assert f"jobs/{again['id']}/result.json" in keys  # outlives the job it came from
+
+
+def store_of(stack: Stack) -> ObjectStore:
+    env = stack["ledger"].env
+    return ObjectStore(
+        S3Settings(
+            s3_endpoint=env["S3_ENDPOINT"],
+            s3_access_key=env["S3_ACCESS_KEY"],
+            s3_secret_key=env["S3_SECRET_KEY"],  # type: ignore[arg-type]
+            s3_bucket=env["S3_BUCKET"],
+        )
+    )
