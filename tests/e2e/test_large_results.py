@@ -18,12 +18,10 @@ import nats
 import pytest
 
 from contracts import streams, subjects
-from services.common.adapters.s3 import ObjectStore
-from services.common.settings import S3Settings
 from services.devstack import infra
 from tests.support import media
 from tests.support.client import Api
-from tests.support.stack import Stack
+from tests.support.stack import Stack, object_store
 
 pytestmark = pytest.mark.e2e
 MAX_PAYLOAD = 8 * 1024
@@ -144,17 +142,5 @@ def test_a_cache_hit_of_a_result_stored_by_reference_has_its_own_copy(
     assert hit["result"]["full_result"] is None  # the whole result, read back
     assert hit["result"]["segments"] == first["result"]["segments"]
     assert hit["result"]["file_id"] != first["result"]["file_id"]  # its own transcript file
-    keys = asyncio.run(store_of(stack).list_keys(f"jobs/{again['id']}/"))
+    keys = asyncio.run(object_store(stack).list_keys(f"jobs/{again['id']}/"))
     assert f"jobs/{again['id']}/result.json" in keys  # outlives the job it came from
-
-
-def store_of(stack: Stack) -> ObjectStore:
-    env = stack["ledger"].env
-    return ObjectStore(
-        S3Settings(
-            s3_endpoint=env["S3_ENDPOINT"],
-            s3_access_key=env["S3_ACCESS_KEY"],
-            s3_secret_key=env["S3_SECRET_KEY"],  # type: ignore[arg-type]
-            s3_bucket=env["S3_BUCKET"],
-        )
-    )

@@ -17,11 +17,10 @@ import httpx
 import pytest
 
 from services.common.adapters.s3 import ObjectStore
-from services.common.settings import S3Settings
 from services.ledger.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.support import media
 from tests.support.client import Api
-from tests.support.stack import Stack
+from tests.support.stack import Stack, object_store
 from tests.support.waiting import wait_until
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -58,15 +57,7 @@ def api(stack: Stack) -> Api:
 
 @pytest.fixture(scope="module")
 def store(stack: Stack) -> ObjectStore:
-    env = stack["ledger"].env
-    return ObjectStore(
-        S3Settings(
-            s3_endpoint=env["S3_ENDPOINT"],
-            s3_access_key=env["S3_ACCESS_KEY"],
-            s3_secret_key=env["S3_SECRET_KEY"],  # type: ignore[arg-type]
-            s3_bucket=env["S3_BUCKET"],
-        )
-    )
+    return object_store(stack)
 
 
 @pytest.fixture(scope="module")

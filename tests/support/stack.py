@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from services.common.adapters.s3 import ObjectStore
+from services.common.settings import S3Settings
 from services.devstack import infra
 
 MODULES = {
@@ -139,3 +141,16 @@ def start_stack(
         stack.stop()
         raise
     return stack
+
+
+def object_store(stack: Stack) -> ObjectStore:
+    """The bucket the stack's services use, for a test to look into."""
+    env = stack["ledger"].env
+    return ObjectStore(
+        S3Settings(
+            s3_endpoint=env["S3_ENDPOINT"],
+            s3_access_key=env["S3_ACCESS_KEY"],
+            s3_secret_key=env["S3_SECRET_KEY"],  # type: ignore[arg-type]
+            s3_bucket=env["S3_BUCKET"],
+        )
+    )
