@@ -12,6 +12,17 @@ from .errors import UnreadableMedia
 COMPLETE_SHARE = 0.75
 
 
+def clock_seconds(value: object) -> float | None:
+    """A stream's `DURATION` tag (Matroska writes `HH:MM:SS.fffffffff`) in seconds."""
+    if not isinstance(value, str):
+        return None
+    try:
+        hours, minutes, seconds = value.strip().split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
+
+
 def check_complete(stated_s: float | None, decoded_s: float | None) -> None:
     """Raise `UnreadableMedia` when less than 75 % of the stated duration decoded."""
     if stated_s is None or stated_s < 1.0:

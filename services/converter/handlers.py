@@ -39,7 +39,7 @@ class ConvertJob:
             _check_streams(options, info)
             await self._convert(ctx, options, source, target, info)
             result_info = await asyncio.to_thread(probe, target)
-            check_complete(output_duration(options, info.duration_s), result_info.duration_s)
+            check_complete(output_duration(options, _stated(options, info)), result_info.duration_s)
             output = await save_output(
                 self._store,
                 run.job_id,
@@ -70,6 +70,14 @@ class ConvertJob:
                 if ctx.cancelled():
                     raise JobCancelledError from None
                 raise
+
+
+def _stated(options: ConvertOptions, info: MediaInfo) -> float | None:
+    """What the output should last: for sound alone, the audio stream's own duration
+    when the file says (a video's sound may end before its picture)."""
+    if not wants_video(options) and info.audio_duration_s:
+        return info.audio_duration_s
+    return info.duration_s
 
 
 def _check_streams(options: ConvertOptions, info: MediaInfo) -> None:

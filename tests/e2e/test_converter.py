@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.e2e.test_transcribe import short_sound_video
 from tests.support.client import Api
 from tests.support.infra import unavailable
 from tests.support.stack import Stack
@@ -203,3 +204,11 @@ def test_cancelling_a_conversion_kills_ffmpeg_and_leaves_nothing(
     assert leftovers == []
     # The converter goes on with the next job.
     assert convert(api, api.upload(speech_mkv)["id"], preset="mp3")["status"] == "completed"
+
+
+def test_the_sound_of_a_video_whose_sound_ends_early_converts(
+    api: Api, speech_wav: Path, tmp_path: Path
+) -> None:
+    video = short_sound_video(speech_wav, tmp_path / "talk.mkv")
+    done = convert(api, api.upload(video)["id"], preset="audio_wav_16k_mono")
+    assert done["status"] == "completed", done["error"]

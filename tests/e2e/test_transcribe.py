@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -155,3 +156,23 @@ def test_jobs_are_listed_newest_first_with_a_cursor(api: Api, speech_wav: Path) 
         api.wait(job_id)
     done = api.http.get("/v1/jobs", params={"status": "completed", "limit": 500}).json()
     assert set(ids) <= {j["id"] for j in done["items"]}
+
+
+def short_sound_video(speech: Path, out: Path) -> Path:
+    """A video whose sound ends long before its picture (a common, healthy file)."""
+    picture = "testsrc=size=160x120:rate=10:duration=60"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", picture, "-i", str(speech),
+         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "libmp3lame", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+def test_a_video_whose_sound_ends_before_its_picture_is_transcribed(
+    api: Api, speech_wav: Path, tmp_path: Path
+) -> None:
+    video = short_sound_video(speech_wav, tmp_path / "talk.mkv")
+    done = api.wait(api.submit(api.upload(video)["id"], options={"language": "en"})["id"])
+    assert done["status"] == "completed", done["error"]
+    assert done["result"]["text"].strip()

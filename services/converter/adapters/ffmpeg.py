@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from contracts import ConvertOptions
 from services.common.errors import (
@@ -23,6 +24,7 @@ from services.common.errors import (
     UnreadableMedia,
     UnsupportedMedia,
 )
+from services.common.media_checks import clock_seconds
 
 from ..errors import FfmpegNotFound
 from ..presets import GLOBAL_ARGS, ffmpeg_args
@@ -82,6 +84,7 @@ class MediaInfo:
     has_audio: bool
     has_video: bool
     format_name: str | None = None
+    audio_duration_s: float | None = None  # the audio stream's own, when the file says
 
 
 def probe(path: Path) -> MediaInfo:
@@ -104,6 +107,7 @@ def probe(path: Path) -> MediaInfo:
                 for s in streams
             ),
             format_name=info.get("format", {}).get("format_name"),
+            audio_duration_s=_audio_duration(streams),
         )
     import av
 
@@ -117,6 +121,15 @@ def probe(path: Path) -> MediaInfo:
             )
     except (av.error.FFmpegError, ValueError, OSError) as exc:
         raise UnreadableMedia(f"cannot read media: {exc}") from exc
+
+
+def _audio_duration(streams: list[dict[str, Any]]) -> float | None:
+    for s in streams:
+        if s.get("codec_type") == "audio":
+            if s.get("duration"):
+                return float(s["duration"])
+            return clock_seconds((s.get("tags") or {}).get("DURATION"))
+    return None
 
 
 def _tail(stderr: bytes | str | None, limit: int = 400) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from contracts import Segment, TranscribeOptions, TranscribeResult, Word
 from services.common.errors import UnreadableMedia, UnsupportedMedia
-from services.common.media_checks import check_complete
+from services.common.media_checks import check_complete, clock_seconds
 
 from ..errors import Cancelled
 
@@ -65,16 +65,20 @@ def decode(path: Path) -> np.ndarray:
 
 
 def stated_duration(path: Path) -> float | None:
-    """What the container says the media lasts (None when it does not say)."""
+    """What the file says its audio lasts: the audio stream's own duration (a video's
+    sound may end before its picture), else the container's; None when neither says."""
     import av
 
     try:
         with av.open(str(path)) as container:
-            if container.duration:
-                return float(container.duration) / 1_000_000
             stream = container.streams.audio[0] if container.streams.audio else None
             if stream is not None and stream.duration and stream.time_base:
                 return float(stream.duration * stream.time_base)
+            tagged = clock_seconds(stream.metadata.get("DURATION")) if stream is not None else None
+            if tagged:
+                return tagged
+            if container.duration:
+                return float(container.duration) / 1_000_000
     except (av.error.FFmpegError, ValueError, OSError, IndexError):
         return None
     return None
