@@ -30,6 +30,9 @@ class TranscribeOptions(StrictModel):
         description="> 1 runs faster-whisper's BatchedInferencePipeline (faster on long media).",
     )
     temperature: float = Field(default=0.0, ge=0.0, le=1.0)
+    include_tokens: bool = Field(
+        default=False, description="Keep each segment's token ids (`segments[].tokens`)."
+    )
 
 
 class SrtOptions(TranscribeOptions):

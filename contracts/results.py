@@ -52,6 +52,15 @@ class Segment(Model):
     end: float
     text: str
     words: list[Word] | None = None
+    # The decoder's own view of the segment (faster-whisper's, as OpenAI's verbose_json
+    # shows it); absent on results stored before they were kept.
+    id: int | None = None
+    seek: int | None = Field(default=None, description="Where decoding started (10 ms frames).")
+    temperature: float | None = None
+    avg_logprob: float | None = None
+    compression_ratio: float | None = None
+    no_speech_prob: float | None = None
+    tokens: list[int] | None = Field(default=None, description="With `include_tokens` only.")
 
 
 class TranscribeResult(ResultBase):

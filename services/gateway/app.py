@@ -16,7 +16,16 @@ from . import errors, openapi
 from .adapters.ledger import LedgerClient
 from .auth import Authenticator, authenticator
 from .middleware import RequestMetrics
-from .routes import batches, dead_letters, events, files, jobs, ops, transcribe_alias
+from .routes import (
+    batches,
+    dead_letters,
+    events,
+    files,
+    jobs,
+    openai_audio,
+    ops,
+    transcribe_alias,
+)
 from .settings import GatewaySettings
 from .state import Resources
 
@@ -61,7 +70,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(RequestMetrics)
-    for routes in (files, jobs, events, batches, transcribe_alias, dead_letters, ops):
+    for routes in (
+        files,
+        jobs,
+        events,
+        batches,
+        openai_audio,
+        transcribe_alias,
+        dead_letters,
+        ops,
+    ):
         app.include_router(routes.router)
     openapi.install(app)
     return app

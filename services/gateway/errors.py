@@ -13,6 +13,8 @@ from starlette.types import Scope
 
 from contracts import ErrorCode, ErrorInfo, first_error
 
+from .openai.errors import is_openai_path, openai_body, openai_status
+
 # Where FastAPI says a bad value came from: not part of the field's name in our errors.
 REQUEST_PARTS = ("body", "query", "path")
 
@@ -34,13 +36,19 @@ STATUS_BY_CODE: dict[str, int] = {
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        param: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.param = param  # the request field at fault (OpenAI's error shape names it)
 
     @classmethod
     def from_info(cls, info: ErrorInfo) -> Self:
@@ -51,26 +59,44 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    param: str | None = None,
+) -> JSONResponse:
+    """Our error shape, or OpenAI's under /v1/audio/ (its SDK parses that one)."""
+    if is_openai_path(request.url.path):
+        status = openai_status(status)
+        return JSONResponse(openai_body(status, code, message, param), status, headers or None)
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers or None)
+
+
 RETRY_AFTER_S = 5  # what a client is told to wait when a dependency is down (503)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         headers = dict(exc.headers or {})
         if exc.status == 503:
             headers.setdefault("Retry-After", str(RETRY_AFTER_S))
-        return JSONResponse(
-            error_body(exc.code, exc.message), status_code=exc.status, headers=headers or None
-        )
+        return error_response(request, exc.status, exc.code, exc.message, headers, exc.param)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         loc = [str(p) for p in first.get("loc", ()) if p not in REQUEST_PARTS]
         code = ErrorCode.INVALID_OPTIONS if loc[:1] == ["options"] else ErrorCode.INVALID_REQUEST
         message = first_error([{**first, "loc": loc}])
-        return JSONResponse(error_body(code, message), status_code=422)
+        return error_response(request, 422, code, message, param=".".join(loc) or None)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette logs it and re-raises after this answer: the client still gets our shape.
+        return error_response(request, 500, ErrorCode.INTERNAL, "internal error")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -79,9 +105,7 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             allowed = allowed_methods(app.router.routes, request.scope)
             headers["Allow"] = allowed or headers.get("Allow", "")
-        return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers or None
-        )
+        return error_response(request, exc.status_code, code, str(exc.detail), headers)
 
 
 # Starlette's own errors (no route, wrong method, unparsable body) → a stable code.

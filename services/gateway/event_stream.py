@@ -19,12 +19,14 @@ from .state import Resources
 from .waiting import TERMINAL_KINDS, settled
 
 KEEPALIVE_S = 15.0
+HISTORY_WAIT_S = 2.0  # a history-only read: how long the first stored event may take
 
 
 async def event_frames(
-    res: Resources, job: JobRecord, owner: str, start: int | None
+    res: Resources, job: JobRecord, owner: str, start: int | None, live: bool = True
 ) -> AsyncIterator[bytes]:
-    """The SSE frames of the job's events from sequence `start` (all without one)."""
+    """The SSE frames of the job's events from sequence `start` (all without one);
+    without `live`, only those already stored (the stream ends once caught up)."""
     config = (
         ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start)
         if start
@@ -41,8 +43,10 @@ async def event_frames(
             # Short ticks once the job looks finished: they close the stream soon after.
             tick = 1.0 if job.status.is_terminal else KEEPALIVE_S
             try:
-                msg = await sub.next_msg(timeout=tick)
+                msg = await sub.next_msg(timeout=tick if live else HISTORY_WAIT_S)
             except TimeoutError:
+                if not live:  # nothing stored after `start`
+                    return
                 job = await find_job(res, job.id, owner)
                 if job.status.is_terminal and sub.pending_msgs == 0:
                     # The stream holds no terminal event (its history has aged out of
@@ -53,6 +57,8 @@ async def event_frames(
                 continue
             kind = event_kind(msg.data) or "message"
             yield frame(msg.metadata.sequence.stream, kind, msg.data.decode())
+            if not live and msg.metadata.num_pending == 0:
+                return
             if kind in TERMINAL_KINDS and msg.metadata.num_pending == 0:
                 job = await settled(res, job.id, owner, job, find_job)
                 if job.status.is_terminal:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contracts import ErrorInfo
 
@@ -25,8 +25,25 @@ class ErrorOut(BaseModel):
     error: ErrorInfo
 
 
+class OpenAIErrorInfo(BaseModel):
+    message: str
+    type: str = Field(description="invalid_request_error, requests (429) or server_error.")
+    param: str | None = Field(description="The request field at fault, if one is.")
+    code: str = Field(description="jetscribe's stable code (OpenAI's name where it has one).")
+
+
+class OpenAIErrorOut(BaseModel):
+    """The errors of the OpenAI-compatible endpoints (/v1/audio/*), in OpenAI's shape."""
+
+    error: OpenAIErrorInfo
+
+
 # Every tenant's operation: no or an unknown key, over the rate, a dependency down.
 AUTHENTICATED = (401, 429, 503)
+
+# OpenAI's endpoints answer a request they cannot take with 400 (never 422 or 413).
+AUDIO_STATUSES = (400, 500, 504)
+AUDIO_PREFIX = "/v1/audio/"
 
 # (method, path) → what the operation answers besides AUTHENTICATED and success.
 ERROR_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
@@ -44,6 +61,8 @@ ERROR_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/transcribe"): (400, 413, 422),
     ("GET", "/transcribe/{job_id}"): (404, 410, 422),
     ("GET", "/v1/dead-letters"): (403, 422),
+    ("POST", "/v1/audio/transcriptions"): AUDIO_STATUSES,
+    ("POST", "/v1/audio/translations"): AUDIO_STATUSES,
 }
 # Operations for the orchestrator and Prometheus: no key, no error of the API's shape.
 UNAUTHENTICATED = frozenset({("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")})
@@ -62,6 +81,17 @@ DESCRIPTIONS = {
     503: "A dependency (job ledger, NATS, S3) is down (`unavailable`); retry after "
     "`Retry-After` seconds.",
 }
+AUDIO_DESCRIPTIONS = {
+    **DESCRIPTIONS,
+    400: "A field OpenAI's API would refuse (`param` names it), an unknown `model` "
+    "(`model_not_found`), a file that is not media (`unreadable_media`) or too large "
+    "(`payload_too_large`), a job cancelled or expired.",
+    500: "The job failed inside jetscribe (`internal`, `retries_exhausted`, ...).",
+    503: "A dependency is down (`unavailable`), or the job's whole result is too large "
+    "for one answer (then `GET /v1/jobs/{id}` gives a link to it).",
+    504: "The job is still running after OPENAI_MAX_WAIT_S (`timeout`); it goes on, "
+    "`X-Jetscribe-Job-Id` names it.",
+}
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
 HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
@@ -69,13 +99,16 @@ HEADERS: dict[int, dict[str, Any]] = {
     503: _RETRY_AFTER,
 }
 ERROR_REF = "#/components/schemas/ErrorOut"
+OPENAI_ERROR_REF = "#/components/schemas/OpenAIErrorOut"
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
-def error_response(status: int) -> dict[str, Any]:
+def error_response(status: int, openai: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
-        "description": DESCRIPTIONS[status],
-        "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+        "description": (AUDIO_DESCRIPTIONS if openai else DESCRIPTIONS)[status],
+        "content": {
+            "application/json": {"schema": {"$ref": OPENAI_ERROR_REF if openai else ERROR_REF}}
+        },
     }
     if status in HEADERS:
         response["headers"] = HEADERS[status]
@@ -85,10 +118,11 @@ def error_response(status: int) -> dict[str, Any]:
 def declare_errors(document: dict[str, Any]) -> None:
     """Add each operation's error answers to a FastAPI-generated document, in place."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, definition in error_schema.pop("$defs", {}).items():
-        schemas.setdefault(name, definition)
-    schemas["ErrorOut"] = error_schema
+    for model in (ErrorOut, OpenAIErrorOut):
+        error_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in error_schema.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        schemas[model.__name__] = error_schema
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
@@ -99,8 +133,9 @@ def declare_errors(document: dict[str, Any]) -> None:
                 statuses = (422,) if validated else ()
             else:
                 statuses = (*statuses, *AUTHENTICATED)
+            openai = path.startswith(AUDIO_PREFIX)
             for status in sorted(set(statuses)):
-                responses[str(status)] = error_response(status)
+                responses[str(status)] = error_response(status, openai)
     for name in FASTAPI_VALIDATION_SCHEMAS:  # referred to by FastAPI's 422 only
         schemas.pop(name, None)
 

@@ -23,6 +23,18 @@ class GatewaySettings(ServiceSettings):
         description="A job's result stored by reference (too large for a message) is "
         "returned whole up to this size; above it, its summary and a download link.",
     )
+    whisper_model: str = Field(
+        default="base",
+        description="The Whisper model the transcribers run (the same WHISPER_MODEL): the "
+        "OpenAI-compatible endpoints accept its name (or a directory's last part) and "
+        "whisper-1.",
+    )
+    openai_max_wait_s: float = Field(
+        default=580.0,
+        gt=0,
+        description="How long /v1/audio/* waits for its job before answering 504 (the job "
+        "goes on; its id is in X-Jetscribe-Job-Id). Under the OpenAI SDK's 600 s timeout.",
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="tenant:<sha256 hex of the key> entries, comma-separated.",
@@ -45,6 +57,11 @@ class GatewaySettings(ServiceSettings):
     s3_public_endpoint: str | None = Field(
         default=None, description="Endpoint clients use for presigned URLs (default: S3_ENDPOINT)."
     )
+
+    @property
+    def openai_models(self) -> frozenset[str]:
+        """The model names /v1/audio/* accepts; all run on the deployed model."""
+        return frozenset({"whisper-1", self.whisper_model, Path(self.whisper_model).name})
 
     @field_validator("api_keys", "operator_tenants", mode="before")
     @classmethod

@@ -37,3 +37,20 @@ def test_each_heavy_dependency_is_behind_its_own_extra() -> None:
     assert any(d.startswith("faster-whisper") for d in extras["transcriber"])
     assert any(d.startswith("asyncpg") for d in extras["ledger"])
     assert any(d.startswith("fastapi") for d in extras["gateway"])
+
+
+def test_the_clients_load_no_service_and_no_service_library() -> None:
+    """`pip install 'jetscribe[client]'` is enough for the client, upstream helper and CLI."""
+    loaded = imported_by("jetscribe.client, jetscribe.upstream, jetscribe.cli")
+    assert {"httpx", "contracts", "typer", "rich", "nats"} <= loaded  # they really loaded
+    heavy = {"fastapi", "starlette", "faststream", "asyncpg", "minio", "litellm"}
+    heavy |= {"faster_whisper", "ctranslate2", "av", "ffmpeg", "numpy"}
+    assert not heavy & loaded
+    assert not any(m == "services" or m.startswith("services.") for m in loaded)
+
+
+def test_the_client_extra_brings_what_the_clients_import() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    client = {d.split(">")[0].split("=")[0] for d in project["optional-dependencies"]["client"]}
+    assert client == {"httpx", "httpx-sse", "typer", "rich"}
+    assert project["scripts"]["jetscribe"] == "jetscribe.cli:main"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from contracts import ErrorCode
@@ -52,12 +52,16 @@ async def job_events(
         str | None,
         Header(description="Resume right after this event `id` (an integer, 0 to 2**63 - 1)."),
     ] = None,
+    follow: Annotated[
+        bool, Query(description="false: the events stored so far, then the stream ends.")
+    ] = True,
 ) -> StreamingResponse:
     """`event:` is the kind (queued, started, progressed, completed, ...), `data:` the
-    JobEvent as JSON, `id:` its sequence. Ends after the job's terminal event."""
+    JobEvent as JSON, `id:` its sequence. Ends after the job's terminal event (with
+    `follow=false`, after the last event stored so far)."""
     job = await find_job(res, job_id, owner)  # 404 before the stream starts
     return StreamingResponse(
-        event_frames(res, job, owner, resume_point(last_event_id)),
+        event_frames(res, job, owner, resume_point(last_event_id), live=follow),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
