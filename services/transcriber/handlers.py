@@ -8,6 +8,7 @@ Both read the input from S3, decode it, run faster-whisper and write their outpu
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,12 +29,32 @@ CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
 
 class TranscriberJobs:
     def __init__(
-        self, engine: WhisperEngine, store: ObjectStore, work_dir: Path | None, slots: int = 1
+        self,
+        engine: WhisperEngine,
+        store: ObjectStore,
+        work_dir: Path | None,
+        prefetch_chunks: int = 8,
+        slots: int = 8,
     ) -> None:
         self._engine = engine
         self._store = store
         self._work_dir = work_dir
-        self._slots = asyncio.Semaphore(slots)
+        self._prefetch_chunks = prefetch_chunks
+        # Each job held waits in a thread for its chunks: its own pool, so waiting jobs
+        # never hold up the downloads and decodes of the others (asyncio's default pool
+        # has cores + 4 threads).
+        self._threads = ThreadPoolExecutor(max(1, slots), thread_name_prefix="job")
+        self._arriving = 0  # jobs downloading and decoding, not yet with the engine
+
+    def close(self) -> None:
+        """Wait for the job threads (handed-back jobs notice within half a second, or when
+        the engine stops), so none is inside the model when the process exits."""
+        self._threads.shutdown(wait=True, cancel_futures=True)
+
+    def wants_work(self) -> bool:
+        """Take another job only while the batches ahead are not full: a job on its way
+        counts as one chunk until it is cut (a long file then shows it has plenty)."""
+        return self._arriving + self._engine.backlog() < self._prefetch_chunks
 
     async def transcribe(self, ctx: JobContext) -> Outcome:
         result = await self._run_model(ctx, ctx.options(TranscribeOptions))
@@ -80,17 +101,26 @@ class TranscriberJobs:
         QUEUE_WAIT.labels(type=run.type.value).observe(
             max(0.0, (datetime.now(UTC) - run.occurred_at).total_seconds())
         )
-        with job_scratch(self._work_dir) as tmp:
-            source = Path(tmp) / "input"
-            size = await self._store.download(run.input_key, source)
-            S3_BYTES.labels(direction="out").inc(size)
-            audio = await asyncio.to_thread(decode, source)
-        async with self._slots:
-            try:
-                result = await asyncio.to_thread(
-                    self._engine.transcribe, audio, options, ctx.report_progress, ctx.cancelled
-                )
-            except Cancelled as exc:
-                raise JobCancelledError from exc
+        self._arriving += 1
+        try:
+            with job_scratch(self._work_dir) as tmp:
+                source = Path(tmp) / "input"
+                size = await self._store.download(run.input_key, source)
+                S3_BYTES.labels(direction="out").inc(size)
+                audio = await asyncio.to_thread(decode, source)
+        finally:
+            self._arriving -= 1
+        try:
+            # Jobs run side by side here; the engine decodes their chunks in shared batches.
+            result = await asyncio.get_running_loop().run_in_executor(
+                self._threads,
+                self._engine.transcribe,
+                audio,
+                options,
+                ctx.report_progress,
+                ctx.cancelled,
+            )
+        except Cancelled as exc:
+            raise JobCancelledError from exc
         AUDIO_SECONDS.inc(result.duration_s)
         return result

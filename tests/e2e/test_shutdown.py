@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from services.devstack import infra
 from tests.support import media
 from tests.support.client import Api
 from tests.support.stack import Service, Stack
@@ -44,23 +42,6 @@ def long_speech(media_dir: Path) -> Path:
     return media.encode_audio(wav, media_dir / "three-minutes.mp3", "libmp3lame")
 
 
-def second_replica(stack: Stack, name: str) -> Service:
-    first = stack["transcriber"]
-    port = infra.free_port()
-    replica = replace(
-        first,
-        name=name,
-        env={**first.env, "HEALTH_PORT": str(port)},
-        log_path=first.log_path.with_name(f"{name}.log"),
-        health_url=f"http://127.0.0.1:{port}/readyz",
-        popen=None,
-        module="services.transcriber.main",
-    )
-    replica.start()
-    replica.wait_ready()
-    return replica
-
-
 def running_on(replicas: list[Service], job_id: str, timeout: float = 60) -> Service:
     def taken() -> Service | None:
         for r in replicas:
@@ -89,7 +70,7 @@ def started_events(database_url: str, job_id: str) -> list[tuple[str, int]]:
 def test_sigterm_mid_job_hands_it_to_another_replica_and_exits_0(
     api: Api, stack: Stack, long_speech: Path
 ) -> None:
-    other = second_replica(stack, "transcriber-2")
+    other = stack.add_replica("transcriber", "transcriber-2")
     try:
         job = api.submit(api.upload(long_speech)["id"], options={"language": "en"})
         replicas = [stack["transcriber"], other]

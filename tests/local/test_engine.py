@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import wave
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -40,12 +42,20 @@ def test_cpu_gets_int8_by_default() -> None:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> WhisperEngine:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhisperEngine]:
+    # As the transcriber runs on CPU (two batches at once), but jobs cut their chunks
+    # side by side (as on a GPU) and a batch waits up to 1 s to fill, so that jobs
+    # started together do meet in batches.
     eng = WhisperEngine(
-        packaged_model(tmp_path_factory.mktemp("models")), DeviceChoice("cpu", "int8")
+        packaged_model(tmp_path_factory.mktemp("models")),
+        DeviceChoice("cpu", "int8"),
+        num_workers=2,
+        prepare_at_once=4,
+        batch_wait_s=1.0,
     )
     eng.load()
-    return eng
+    yield eng
+    eng.close()  # no batcher thread inside the model when the interpreter exits
 
 
 @pytest.mark.parametrize("batch_size", [1, 8])
@@ -116,3 +126,87 @@ def test_a_video_without_sound_is_unsupported_media(tmp_path: Path) -> None:
             out.mux(packet)
     with pytest.raises(UnsupportedMedia, match="no audio"):
         decode(path)
+
+
+def _histogram(name: str) -> tuple[float, float]:
+    """(count, sum) of one of the transcriber's batch histograms."""
+    from prometheus_client import REGISTRY
+
+    count = REGISTRY.get_sample_value(f"{name}_count") or 0.0
+    total = REGISTRY.get_sample_value(f"{name}_sum") or 0.0
+    return count, total
+
+
+def test_jobs_held_together_share_batches_and_each_gets_what_it_would_alone(
+    engine: WhisperEngine, speech_wav: Path, tmp_path: Path
+) -> None:
+    """Cross-job batching: four jobs at once (two kinds of options), decoded in shared
+    batches, each result exactly the one the job gets on its own."""
+    spanish = decode(
+        media.speak("Buenos días. Hoy probamos un sistema nuevo.", tmp_path / "es.wav", voice="es")
+    )
+    english = decode(speech_wav)
+    jobs = [
+        (english, TranscribeOptions()),
+        (spanish, TranscribeOptions()),
+        (english, TranscribeOptions(word_timestamps=True)),
+        (english, TranscribeOptions()),
+    ]
+    alone = [engine.transcribe(a, o, lambda _: None, lambda: False) for a, o in jobs]
+    batches_before, chunks_before = _histogram("jetscribe_transcriber_batch_chunks")
+    _, jobs_before = _histogram("jetscribe_transcriber_batch_jobs")
+
+    together: list[object] = [None] * len(jobs)
+    progress: list[list[float]] = [[] for _ in jobs]
+
+    def run(i: int) -> None:
+        audio, options = jobs[i]
+        together[i] = engine.transcribe(audio, options, progress[i].append, lambda: False)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert together == alone
+    batches, chunks = _histogram("jetscribe_transcriber_batch_chunks")
+    _, jobs_seen = _histogram("jetscribe_transcriber_batch_jobs")
+    # the English jobs with the same options shared batches: fewer batches than jobs' turns
+    assert jobs_seen - jobs_before > batches - batches_before
+    assert chunks - chunks_before == sum(len(prepare_chunks(engine, a, o)) for a, o in jobs)
+    assert all(p and p[-1] == 1.0 and p == sorted(p) for p in progress)
+
+
+def prepare_chunks(
+    engine: WhisperEngine, audio: np.ndarray, options: TranscribeOptions
+) -> list[object]:
+    from services.transcriber.adapters.chunks import prepare
+
+    return list(prepare(engine._model, audio, options).chunks)
+
+
+def test_a_cancelled_job_stops_and_leaves_the_others_going(
+    engine: WhisperEngine, speech_wav: Path
+) -> None:
+    from services.transcriber.errors import Cancelled
+
+    audio = decode(speech_wav)
+    long = np.concatenate([audio] * 4)
+    stop = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def cancelled_job() -> None:
+        try:
+            engine.transcribe(
+                long, TranscribeOptions(batch_size=2), lambda _: stop.set(), stop.is_set
+            )
+        except Cancelled:
+            outcome["cancelled"] = True
+
+    thread = threading.Thread(target=cancelled_job)
+    thread.start()
+    other = engine.transcribe(audio, TranscribeOptions(batch_size=2), lambda _: None, lambda: False)
+    thread.join(timeout=600)
+    assert outcome == {"cancelled": True}
+    assert media.word_error_rate(media.SPEECH_TEXT, other.text) <= 0.15
+    assert engine.backlog() == 0

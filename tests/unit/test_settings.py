@@ -92,7 +92,7 @@ def test_the_new_slot_variable_wins_over_the_old_one(
 
 
 def test_slots_keep_their_defaults_and_their_keyword(clean_env: pytest.MonkeyPatch) -> None:
-    assert TranscriberSettings().max_concurrent_jobs == 1
+    assert TranscriberSettings().max_concurrent_jobs == 8
     assert ConverterSettings().max_concurrent_jobs == 1
     assert SrtFixerSettings().max_concurrent_jobs == 8
     assert ConverterSettings(max_concurrent_jobs=5).max_concurrent_jobs == 5

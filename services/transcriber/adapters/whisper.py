@@ -7,7 +7,7 @@ step so unreadable media is told apart from inference errors.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,10 @@ from services.common.errors import UnreadableMedia, UnsupportedMedia
 from services.common.media_checks import check_complete, clock_seconds
 
 from ..errors import Cancelled
-
-SAMPLE_RATE = 16000
+from ..metrics import BATCH_CHUNKS, BATCH_JOBS
+from .batcher import Chunk, ChunkBatcher
+from .chunks import SAMPLE_RATE, PreparedAudio, prepare, to_segments
+from .turns import Turns
 
 
 @dataclass(frozen=True)
@@ -91,14 +93,25 @@ class WhisperEngine:
         device: DeviceChoice,
         cpu_threads: int = 0,
         num_workers: int = 1,
+        batch_wait_s: float = 0.05,
+        max_batch: int = 64,
+        prepare_at_once: int = 1,
     ) -> None:
         self.model_dir = model_dir
         self.device = device
         self.cpu_threads = cpu_threads
         self.num_workers = num_workers
         self._model: Any = None
-        self._batched: Any = None
+        self._pipeline_type: Any = None  # BatchedInferencePipeline, imported at load
+        self._batch_wait_s = batch_wait_s
+        self.max_batch = max_batch
+        self._chunk_batcher: ChunkBatcher | None = None
+        self._preparing = 0  # jobs cutting their chunks, soon in the backlog
         self._lock = threading.Lock()
+        # Jobs cut their chunks (features, language detection) a few at a time, the rest
+        # waiting their turn in order of arrival: eight at once on two cores would each
+        # take eight times as long, and the first result would wait for all of them.
+        self._prepare_turns = Turns(prepare_at_once)
 
     @property
     def name(self) -> str:
@@ -115,7 +128,22 @@ class WhisperEngine:
             num_workers=self.num_workers,
             local_files_only=True,
         )
-        self._batched = BatchedInferencePipeline(self._model)
+        # one pipeline per batcher worker: it keeps word alignment's state between calls
+        self._pipelines = threading.local()
+        self._pipeline_type = BatchedInferencePipeline
+        self._chunk_batcher = ChunkBatcher(
+            self._run_batch, max_wait_s=self._batch_wait_s, workers=self.num_workers
+        )
+
+    def close(self, timeout_s: float = 120.0) -> None:
+        """Stop batching once the batch in hand is decoded (jobs still waiting fail)."""
+        if self._chunk_batcher is not None:
+            self._chunk_batcher.stop(timeout_s)
+
+    def backlog(self) -> int:
+        """Chunks waiting for a batch, a job still cutting its own counted as one."""
+        waiting = self._chunk_batcher.backlog() if self._chunk_batcher is not None else 0
+        return waiting + self._preparing
 
     def transcribe(
         self,
@@ -126,44 +154,142 @@ class WhisperEngine:
     ) -> TranscribeResult:
         if self._model is None:
             raise RuntimeError("model not loaded")
-        duration = audio.shape[0] / SAMPLE_RATE
-        kwargs: dict[str, Any] = {
-            "language": options.language,
-            "task": options.task,
-            "beam_size": options.beam_size,
-            "vad_filter": options.vad_filter,
-            "word_timestamps": options.word_timestamps,
-            "initial_prompt": options.initial_prompt,
-            "temperature": options.temperature,
-        }
-        # The batched pipeline needs VAD (or explicit clips) to cut long audio into chunks.
+        # Batched decoding needs VAD (or explicit clips) to cut the audio into chunks.
         if options.batch_size > 1 and options.vad_filter:
-            segments, info = self._batched.transcribe(
-                audio, batch_size=options.batch_size, **kwargs
+            segments, language, probability = self._decode_in_batches(
+                audio, options, on_progress, cancelled
             )
         else:
-            segments, info = self._model.transcribe(audio, **kwargs)
+            segments, language, probability = self._decode_in_order(
+                audio, options, on_progress, cancelled
+            )
+        return TranscribeResult(
+            text=" ".join(s.text for s in segments if s.text).strip(),
+            language=language,
+            language_probability=probability,
+            duration_s=round(audio.shape[0] / SAMPLE_RATE, 3),
+            segments=segments,
+            model=self.name,
+        )
 
+    def _decode_in_batches(
+        self,
+        audio: np.ndarray,
+        options: TranscribeOptions,
+        on_progress: Callable[[float], None],
+        cancelled: Callable[[], bool],
+    ) -> tuple[list[Segment], str, float]:
+        """The job's chunks go to the shared batcher, with other jobs' chunks."""
+        with self._lock:
+            self._preparing += 1
+        try:
+            with self._prepare_turns.turn(cancelled):  # first come, first served
+                if cancelled():
+                    raise Cancelled
+                prepared = prepare(self._model, audio, options)
+            ticket = self._batcher().submit(
+                prepared.key,
+                min(prepared.key.batch_size, self.max_batch),
+                prepared,
+                list(zip(prepared.features, prepared.chunks, strict=True)),
+                serial=prepared.key.alone is not None,  # word alignment goes on in order
+            )
+            prepared.features = []  # each goes with its chunk once decoded
+        finally:
+            with self._lock:
+                self._preparing -= 1
+        outputs: list[list[dict[str, Any]]] = [[] for _ in prepared.chunks]
+        if ticket.total:
+            done = 0
+            while done < ticket.total:
+                got = ticket.next_result(timeout_s=0.5)
+                if got is None and not self._batcher().alive:
+                    raise RuntimeError("the batcher stopped")
+                if cancelled():
+                    self._batcher().withdraw(ticket)
+                    raise Cancelled
+                if got is None:
+                    continue
+                index, result, error = got
+                if error is not None:
+                    self._batcher().withdraw(ticket)
+                    raise error
+                outputs[index] = result
+                done += 1
+                on_progress(done / ticket.total)
+        segments = [to_segment(seg, options) for seg in to_segments(prepared, outputs)]
+        return segments, prepared.language, prepared.language_probability
+
+    def _decode_in_order(
+        self,
+        audio: np.ndarray,
+        options: TranscribeOptions,
+        on_progress: Callable[[float], None],
+        cancelled: Callable[[], bool],
+    ) -> tuple[list[Segment], str, float]:
+        """faster-whisper's sequential decoding (conditioned on the text before)."""
+        duration = audio.shape[0] / SAMPLE_RATE
+        segments, info = self._model.transcribe(
+            audio,
+            language=options.language,
+            task=options.task,
+            beam_size=options.beam_size,
+            vad_filter=options.vad_filter,
+            word_timestamps=options.word_timestamps,
+            initial_prompt=options.initial_prompt,
+            temperature=options.temperature,
+        )
         out: list[Segment] = []
         for seg in segments:  # a generator: decoding happens as we iterate
             if cancelled():
                 raise Cancelled
-            words = (
-                [
-                    Word(start=w.start, end=w.end, word=w.word, probability=w.probability)
-                    for w in seg.words
-                ]
-                if options.word_timestamps and seg.words
-                else None
-            )
-            out.append(Segment(start=seg.start, end=seg.end, text=seg.text.strip(), words=words))
+            out.append(to_segment(seg, options))
             if duration > 0:
                 on_progress(min(seg.end / duration, 1.0))
-        return TranscribeResult(
-            text=" ".join(s.text for s in out if s.text).strip(),
-            language=info.language,
-            language_probability=float(info.language_probability),
-            duration_s=round(duration, 3),
-            segments=out,
-            model=self.name,
+        return out, info.language, float(info.language_probability)
+
+    def _batcher(self) -> ChunkBatcher:
+        if self._chunk_batcher is None:
+            raise RuntimeError("model not loaded")
+        return self._chunk_batcher
+
+    def _run_batch(self, batch: Sequence[Chunk]) -> Sequence[Any]:
+        # One key per batch, so the first job's tokenizer and options stand for all.
+        prepared: PreparedAudio = batch[0].ticket.context
+        features = np.stack([chunk.payload[0] for chunk in batch])
+        metadata = [chunk.payload[1] for chunk in batch]
+        # Word alignment's "last speech" time goes on from the job's previous batch (a
+        # word-timestamp job is batched alone: see BatchKey.alone).
+        pipeline = getattr(self._pipelines, "pipeline", None)
+        if pipeline is None:
+            pipeline = self._pipelines.pipeline = self._pipeline_type(self._model)
+        pipeline.last_speech_timestamp = prepared.last_speech_timestamp
+        BATCH_CHUNKS.observe(len(batch))
+        BATCH_JOBS.observe(len({id(chunk.ticket) for chunk in batch}))
+        outputs: list[Any] = pipeline.forward(
+            features, prepared.tokenizer, metadata, prepared.options
         )
+        prepared.last_speech_timestamp = pipeline.last_speech_timestamp or 0.0
+        return outputs
+
+
+def to_segment(seg: Any, options: TranscribeOptions) -> Segment:
+    """A faster-whisper segment as our contract's."""
+    words = (
+        [Word(start=w.start, end=w.end, word=w.word, probability=w.probability) for w in seg.words]
+        if options.word_timestamps and seg.words
+        else None
+    )
+    return Segment(
+        start=seg.start,
+        end=seg.end,
+        text=seg.text.strip(),
+        words=words,
+        id=seg.id,
+        seek=seg.seek,
+        temperature=seg.temperature,
+        avg_logprob=seg.avg_logprob,
+        compression_ratio=seg.compression_ratio,
+        no_speech_prob=seg.no_speech_prob,
+        tokens=list(seg.tokens) if options.include_tokens else None,
+    )
