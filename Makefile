@@ -13,7 +13,7 @@ DEPLOY_NODE := tests/deploy/node_modules/.package-lock.json
 export HF_HUB_OFFLINE := 1
 export ORT_DISABLE_TELEMETRY := 1
 
-.PHONY: help install system-deps dev test test-fast lint format check schemas bench chaos clean
+.PHONY: help install system-deps dev test test-fast lint format check schemas bench bench-gpu chaos clean
 
 help:
 	@echo "make dev      run NATS, PostgreSQL, S3 and every service; gateway on :8000 (PORT=...)"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint     ruff + mypy + import rules (lint-imports)      make check  lint + test"
 	@echo "make schemas  export JSON Schema / AsyncAPI of the contracts"
 	@echo "make bench    benchmarks (never part of make test), results in tests/bench/results"
+	@echo "make bench-gpu  the transcriber on an NVIDIA GPU against faster-whisper direct"
 	@echo "make chaos    the fault suite (kills, outages, poison, long file, 10k jobs; ~40 min),"
 	@echo "              results in tests/chaos/results.md (ROWS=a,b JOBS=N to narrow it)"
 
@@ -84,6 +85,13 @@ bench: $(STAMP) system-deps
 	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.batching
+	$(BIN)/python -m tests.bench.scale
+
+# The transcriber on CUDA against faster-whisper on the same GPU; skips (exit 0, saying
+# why) where there is no NVIDIA GPU.
+bench-gpu: $(STAMP) system-deps
+	$(BIN)/python -m tests.bench.gpu
 
 # The fault suite: real processes, SIGKILLs and outages; never part of `make test` (a short
 # subset is: tests/chaos/test_short.py). ROWS=kill-transcriber,poison narrows it.

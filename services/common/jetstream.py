@@ -7,8 +7,10 @@ updates what differs, so it is safe to run from every replica. The names come fr
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -20,7 +22,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 from contracts import JobType, subjects
@@ -37,6 +39,10 @@ from contracts.streams import (
     WORKERS_KV,
     worker_consumer_name,
 )
+
+from .logging import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -152,16 +158,34 @@ def ledger_dead_letters_consumer() -> ConsumerConfig:
     )
 
 
-async def ensure_streams(js: JetStreamContext, s: StreamSettings | None = None) -> None:
-    """Create or update the streams (idempotent)."""
+async def ensure_streams(
+    js: JetStreamContext, s: StreamSettings | None = None, attempts: int = 6
+) -> None:
+    """Create or update the streams (idempotent).
+
+    Services starting together on a cluster race here: one's `update_stream` of a
+    replicated stream while another's `add_stream` is still being placed gets no answer
+    (a timeout) or "already in use". Both are retried; the second try finds the stream."""
     s = s or StreamSettings()
     for cfg in (jobs_stream(s), events_stream(s), dead_letters_stream(s)):
-        try:
-            await js.stream_info(cfg.name or "")
-        except NotFoundError:
-            await js.add_stream(cfg)
-        else:
-            await js.update_stream(cfg)
+        for attempt in range(1, attempts + 1):
+            try:
+                await _ensure_stream(js, cfg)
+                break
+            except (NatsTimeoutError, BadRequestError) as exc:
+                if attempt == attempts:
+                    raise
+                log.info("stream not settled yet, again", stream=cfg.name, error=str(exc))
+                await asyncio.sleep(0.5 * attempt)
+
+
+async def _ensure_stream(js: JetStreamContext, cfg: StreamConfig) -> None:
+    try:
+        await js.stream_info(cfg.name or "")
+    except NotFoundError:
+        await js.add_stream(cfg)
+    else:
+        await js.update_stream(cfg)
 
 
 async def ensure_consumer(js: JetStreamContext, stream: str, cfg: ConsumerConfig) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -99,3 +100,22 @@ class SlotPuller:
             log.exception("job handler failed", consumer=self._durable)
         finally:
             self._slots.release()
+
+
+class DemandSlots(asyncio.Semaphore):
+    """Slots taken only while `wanted()` says the replica can use more work now (the
+    transcriber: while its batches are not full). A replica that has enough leaves the
+    rest of the queue to the others, however many slots it has free."""
+
+    def __init__(self, value: int, wanted: Callable[[], bool], poll_s: float = 0.05) -> None:
+        super().__init__(value)
+        self._wanted = wanted
+        self._poll_s = poll_s
+
+    async def acquire(self) -> Literal[True]:
+        while True:
+            await super().acquire()
+            if self._wanted():
+                return True
+            self.release()
+            await asyncio.sleep(self._poll_s)

@@ -60,10 +60,12 @@ async def run_worker(
     *,
     identity: str | None = None,
     store: ObjectStore | None = None,
+    slots: asyncio.Semaphore | None = None,
 ) -> None:
     """`identity`: what produces the results (model, tool version), announced in the
     workers KV bucket for the ledger's result cache. `store`: partial outputs of a
-    cancelled job are deleted from it.
+    cancelled job are deleted from it. `slots`: how the replica takes jobs (default: up
+    to `settings.max_concurrent_jobs`, whenever one is free; see `DemandSlots`).
 
     On SIGTERM/SIGINT the worker stops pulling, lets the jobs in hand finish for
     `settings.shutdown_grace_s`, then stops them and hands them back (nak: another
@@ -78,7 +80,7 @@ async def run_worker(
     if identity is not None:
         await _announce(worker, handlers, identity)
     policy = WorkerPolicy.from_settings(settings)
-    slots = asyncio.Semaphore(settings.max_concurrent_jobs)
+    slots = slots or asyncio.Semaphore(settings.max_concurrent_jobs)
     leases = RunLeases(
         await jetstream.running_kv(worker.js, stream_settings(settings)),
         f"{name}@{WORKER_ID}",

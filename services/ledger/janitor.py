@@ -2,8 +2,9 @@
 `expired` (their event history stays). A job's input upload goes with it once no live
 job uses it; uploads no job ever used go after `upload_retention_hours`.
 
-Runs in every ledger replica; deleting twice is harmless (S3 deletes are idempotent
-and `expired` folds once).
+Runs in every ledger replica, one round at a time across them (an advisory lock in
+PostgreSQL), so each job's `expired` is recorded once; a round goes on while it finds a
+full page of due jobs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .metrics import JOBS_EXPIRED, OBJECTS_DELETED
 from .records import Expiration
 
 log = get_logger(__name__)
+PAGE = 100
 
 
 class Janitor:
@@ -54,14 +56,30 @@ class Janitor:
             await self._after_round()
 
     async def run_once(self) -> int:
+        async with pg_retention.janitor_turn(self._pool) as mine:
+            if not mine:  # another replica's round is on
+                return 0
+            return await self._expire_due()
+
+    async def _expire_due(self) -> int:
         expired = 0
-        for due in await pg_retention.due_expirations(self._pool, 100):
-            try:
-                await self._expire(due)
-            except Exception as exc:
-                log.warning("job not expired yet", job_id=str(due.id), error=str(exc))
-                continue
-            expired += 1
+        seen: set[UUID] = set()
+        while True:
+            page = await pg_retention.due_expirations(self._pool, PAGE)
+            if seen.intersection(d.id for d in page):  # not folded to expired: next round
+                break
+            seen.update(d.id for d in page)
+            failed = 0
+            for due in page:
+                try:
+                    await self._expire(due)
+                except Exception as exc:
+                    log.warning("job not expired yet", job_id=str(due.id), error=str(exc))
+                    failed += 1
+                    continue
+                expired += 1
+            if len(page) < PAGE or failed:  # caught up, or stuck on jobs: next round
+                break
         stale = await pg_retention.stale_uploads(self._pool, self._upload_retention_hours, 100)
         await self._delete_files(stale, "upload")
         return expired

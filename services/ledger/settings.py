@@ -13,7 +13,9 @@ class LedgerSettings(ServiceSettings):
         description="PostgreSQL DSN (asyncpg).",
     )
     db_pool_min: int = Field(default=2, ge=1)
-    db_pool_max: int = Field(default=20, ge=1)
+    db_pool_max: int = Field(
+        default=20, ge=2, description="At least 2: the janitor holds one for its turn."
+    )
     request_concurrency: int = Field(default=64, ge=1, description="Requests handled at once.")
     outbox_sweep_s: float = Field(default=5.0, gt=0)
     submit_max_deliver: int = Field(

@@ -25,7 +25,7 @@ async def test_a_stream_larger_than_one_part_is_uploaded_intact(
         )
     )
     for i in range(0, len(data), 256 * 1024):
-        await asyncio.to_thread(pipe.feed, data[i : i + 256 * 1024])
+        await pipe.feed(data[i : i + 256 * 1024])
     pipe.close()
     await upload
     out = tmp_path / "back"
@@ -38,7 +38,7 @@ async def test_an_aborted_stream_leaves_no_object(object_store: ObjectStore) -> 
     upload = asyncio.create_task(
         asyncio.to_thread(object_store.put_stream_sync, "files/aborted", pipe, "audio/wav", {})
     )
-    await asyncio.to_thread(pipe.feed, b"x" * 1024)
+    await pipe.feed(b"x" * 1024)
     pipe.close(RuntimeError("client went away"))
     with pytest.raises(RuntimeError):
         await upload

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fake_llm import FakeLlm
 from tests.support.infra import S3Endpoint
 from tests.support.stack import Stack, start_stack
+from tests.support.webhook_receiver import WebhookReceiver
 
 
 def s3_env(endpoint: S3Endpoint, bucket: str) -> dict[str, str]:
@@ -59,3 +61,21 @@ def stack(
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeLlm]:
+    """A local OpenAI-compatible server (tests/support/fake_llm.py), one per module."""
+    fake = FakeLlm()
+    server = fake.serve()
+    yield fake
+    server.should_exit = True
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A local webhook endpoint (tests/support/webhook_receiver.py), one per test."""
+    hook = WebhookReceiver()
+    server = hook.serve()
+    yield hook
+    server.should_exit = True

@@ -8,7 +8,6 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +68,6 @@ def long_speech(media_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def phrases(media_dir: Path) -> list[Path]:
     return [media.speak(text, media_dir / f"phrase-{i}.wav") for i, text in enumerate(PHRASES)]
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    hook = WebhookReceiver()
-    server = hook.serve()
-    yield hook
-    server.should_exit = True
 
 
 def keys(store: ObjectStore, prefix: str) -> list[str]:

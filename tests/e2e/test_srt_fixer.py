@@ -3,7 +3,6 @@ OpenAI-compatible server: the text may change, the timing never does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,6 @@ SOURCE = "\n".join(
     f"{'teh' if i % 2 else 'a'} cue number {i} we recieve\n"
     for i in range(1, 26)
 )
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeLlm]:
-    fake = FakeLlm()
-    server = fake.serve()
-    yield fake
-    server.should_exit = True
 
 
 @pytest.fixture(scope="module")

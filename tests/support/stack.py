@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -89,8 +89,29 @@ class Stack:
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
 
+    def add_replica(self, of: str, name: str) -> Service:
+        """Another process of service `of` (its settings, its own health port), started
+        and ready; `stop` stops it with the rest."""
+        first = self[of]
+        port = infra.free_port()
+        replica = replace(
+            first,
+            name=name,
+            env={**first.env, "HEALTH_PORT": str(port)},
+            log_path=first.log_path.with_name(f"{name}.log"),
+            health_url=f"http://127.0.0.1:{port}/readyz",
+            popen=None,
+            module=first.module or MODULES[of],
+        )
+        self.services[name] = replica
+        replica.start()
+        replica.wait_ready()
+        return replica
+
     def stop(self) -> None:
-        for name in ("gateway", "srt-fixer", "converter", "transcriber", "ledger"):
+        order = ("gateway", "srt-fixer", "converter", "transcriber", "ledger")
+        replicas = [name for name in self.services if name not in order]
+        for name in (*replicas, *order):
             if name in self.services:
                 self.services[name].stop()
 

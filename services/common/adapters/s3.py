@@ -7,6 +7,7 @@ The SDK is synchronous; every call runs in a worker thread. Driver errors become
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import queue
 from collections.abc import Iterator
@@ -67,18 +68,36 @@ def _translate(key: str) -> Iterator[None]:
 class ChunkPipe:
     """A file-like object fed from async code and read by the SDK in a thread.
 
-    Lets an HTTP upload stream into a multipart S3 upload with bounded memory.
+    Lets an HTTP upload stream into a multipart S3 upload with bounded memory: `feed`
+    waits (without a thread: the threads may all be reading pipes) while `max_chunks`
+    chunks are unread.
     """
 
     def __init__(self, max_chunks: int = 8) -> None:
-        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(max_chunks)
+        self._queue: queue.SimpleQueue[bytes | BaseException | None] = queue.SimpleQueue()
+        self._room = asyncio.Semaphore(max_chunks)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._buffer = bytearray()
         self._eof = False
+        self._reader_gone = False
 
-    def feed(self, chunk: bytes) -> None:
+    async def feed(self, chunk: bytes) -> None:
+        """Raises BrokenPipeError once the reader is gone (see `reader_gone`)."""
+        self._loop = asyncio.get_running_loop()
+        if not self._reader_gone:
+            await self._room.acquire()
+        if self._reader_gone:
+            raise BrokenPipeError("the upload stopped reading")
         self._queue.put(chunk)
 
+    def reader_gone(self) -> None:
+        """The reading thread ended (an S3 error, say): a waiting `feed` raises. Call
+        it from the event loop's thread."""
+        self._reader_gone = True
+        self._room.release()  # wakes a feed waiting for room
+
     def close(self, error: BaseException | None = None) -> None:
+        """End of the stream (or the error the reader raises); never blocks."""
         self._queue.put(error)
 
     def read(self, size: int = -1) -> bytes:
@@ -90,11 +109,17 @@ class ChunkPipe:
                 raise item
             else:
                 self._buffer.extend(item)
+                self._made_room()
         if size < 0:
             size = len(self._buffer)
         out = bytes(self._buffer[:size])
         del self._buffer[:size]
         return out
+
+    def _made_room(self) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody feeds
+                self._loop.call_soon_threadsafe(self._room.release)
 
 
 class ObjectStore:

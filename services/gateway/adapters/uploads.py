@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import hashlib
 import mimetypes
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID, uuid4
@@ -23,12 +25,17 @@ from starlette.requests import Request
 
 from contracts import ErrorCode
 from services.common.adapters.s3 import ChunkPipe, ObjectStore, upload_key
+from services.common.errors import StorageUnavailable
 from services.common.metrics import S3_BYTES
 
 from ..errors import ApiError
 from .part_headers import DEFAULT_FILENAME, checked_content_type, clean_filename
 
 MAX_FIELD_BYTES = 64 * 1024
+# Each upload in progress holds a thread (the SDK reads its pipe), so uploads have their
+# own: in asyncio's default pool (cores + 4 threads) six slow uploads on 2 cores would
+# leave nothing for anything else. Beyond 64 at once, an upload waits for a thread.
+_UPLOAD_THREADS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="s3-upload")
 
 
 class UploadTooLarge(Exception):
@@ -43,7 +50,8 @@ class UploadedFile:
     content_type: str
     size: int
     sha256: str
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)  # the last value of each field
+    form: list[tuple[str, str]] = field(default_factory=list)  # every field, in order
 
 
 @dataclass
@@ -66,6 +74,7 @@ class _Collector:
         self.file_chunks: list[bytes] = []
         self.file_done = False
         self.fields: dict[str, str] = {}
+        self.form: list[tuple[str, str]] = []
 
     def callbacks(self) -> dict[str, Any]:
         names = (
@@ -121,7 +130,9 @@ class _Collector:
         if self.part is self.file_started:
             self.file_done = True
         elif self.part.name:
-            self.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
+            value = self.part.data.decode("utf-8", "replace")
+            self.fields[self.part.name] = value
+            self.form.append((self.part.name, value))
 
 
 # Where the parser stands after the closing `--boundary--` (and any epilogue after it).
@@ -145,24 +156,30 @@ class _S3Sink:
         self.pipe = ChunkPipe()
         self.digest = hashlib.sha256()
         self.size = 0
-        self.upload: asyncio.Task[None] | None = None
+        self.upload: asyncio.Future[None] | None = None
 
     async def take(self, collector: _Collector) -> None:
         """Start the S3 upload once the file part begins; feed it what was parsed."""
         part = collector.file_started
         if part is not None and self.upload is None:
             metadata = {"original-filename": quote(part.filename or DEFAULT_FILENAME)}
-            self.upload = asyncio.create_task(
-                asyncio.to_thread(
-                    self.store.put_stream_sync, self.key, self.pipe, _content_type(part), metadata
-                )
+            put = partial(
+                self.store.put_stream_sync, self.key, self.pipe, _content_type(part), metadata
             )
+            loop = asyncio.get_running_loop()
+            self.upload = asyncio.ensure_future(loop.run_in_executor(_UPLOAD_THREADS, put))
+            self.upload.add_done_callback(lambda _: self.pipe.reader_gone())
         for data in collector.file_chunks:
             self.size += len(data)
             if self.size > self.max_bytes:
                 raise UploadTooLarge
             self.digest.update(data)
-            await asyncio.to_thread(self.pipe.feed, data)
+            try:
+                await self.pipe.feed(data)
+            except BrokenPipeError:
+                assert self.upload is not None
+                await self.upload  # raises what stopped it (StorageUnavailable...)
+                raise
         collector.file_chunks.clear()
 
     async def finish(self) -> None:
@@ -180,6 +197,10 @@ class _S3Sink:
                 await self.upload
             with contextlib.suppress(Exception):
                 await self.store.remove(self.key)
+
+
+def _storage_down(exc: StorageUnavailable) -> ApiError:
+    return ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, f"the upload could not be stored: {exc}")
 
 
 def _boundary(request: Request, max_bytes: int) -> bytes:
@@ -217,6 +238,9 @@ async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -
         raise ApiError(
             413, ErrorCode.PAYLOAD_TOO_LARGE, f"upload exceeds {max_bytes} bytes"
         ) from None
+    except StorageUnavailable as exc:
+        await sink.abort(exc)
+        raise _storage_down(exc) from exc
     except asyncio.CancelledError:  # client went away: unblock and drop the upload
         await sink.abort(RuntimeError("client disconnected"))
         raise
@@ -229,7 +253,10 @@ async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -
     part = collector.file_started
     if part is None or sink.upload is None:
         raise ApiError(422, ErrorCode.INVALID_REQUEST, "multipart field 'file' is required")
-    await sink.finish()
+    try:
+        await sink.finish()
+    except StorageUnavailable as exc:
+        raise _storage_down(exc) from exc
     return UploadedFile(
         id=file_id,
         key=sink.key,
@@ -238,4 +265,5 @@ async def receive_upload(request: Request, store: ObjectStore, max_bytes: int) -
         size=sink.size,
         sha256=sink.digest.hexdigest(),
         fields=collector.fields,
+        form=collector.form,
     )

@@ -27,8 +27,9 @@ async def init_connection(conn: Conn) -> None:
 
 async def release_connection(conn: Conn) -> None:
     """Replaces asyncpg's per-release `RESET ALL ...` round trip: the ledger never leaves
-    session state behind (no SET, LISTEN or held advisory locks); only a transaction
-    left open by an error needs undoing."""
+    session state behind (no SET or LISTEN; the janitor's advisory lock is unlocked
+    before release, see retention.janitor_turn); only a transaction left open by an
+    error needs undoing."""
     if conn.is_in_transaction():
         await conn.execute("ROLLBACK")
 

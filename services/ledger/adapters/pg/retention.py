@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 from ...records import Expiration
-from . import Db
+from . import Db, Pool
+
+# One janitor round at a time across ledger replicas (a session-level advisory lock):
+# two rounds would both find a due job and record its `expired` twice.
+JANITOR_LOCK = 0x6A65_7473_6A61_6E69  # "jetsjani"
+
+
+@asynccontextmanager
+async def janitor_turn(pool: Pool) -> AsyncIterator[bool]:
+    """True while this replica holds the janitor's turn; False if another one does."""
+    async with pool.acquire() as conn:
+        held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", JANITOR_LOCK))
+        try:
+            yield held
+        finally:
+            if held:  # a dead connection took the lock with it
+                with contextlib.suppress(Exception):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", JANITOR_LOCK)
 
 
 async def due_expirations(db: Db, limit: int) -> list[Expiration]:
