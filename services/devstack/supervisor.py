@@ -104,10 +104,14 @@ class Child:
 
 def wait_ready(children: list[Child], timeout: float) -> None:
     """Every child ready in time; one that exits before it is ready stops `make dev`
-    (a configuration error would only crash again)."""
+    (a configuration error would only crash again). One that was ready and exits while
+    the others start is restarted as it would be later."""
     deadline = time.monotonic() + timeout
     pending = list(children)
     while pending and time.monotonic() < deadline:
+        for child in children:
+            if child not in pending:
+                child.supervise(time.monotonic())
         for child in list(pending):
             code = child.exit_code()
             if code is not None:

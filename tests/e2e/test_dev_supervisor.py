@@ -70,8 +70,16 @@ def test_a_service_killed_by_its_pid_comes_back_and_the_job_finishes(
             env=env,
         )
     try:
-        wait_until(lambda: ready(port) or dev.poll() is not None, 180, "make dev ready")
+        # `make dev` supervises only once every service is ready (one that exits before
+        # that stops it, as a configuration error would): wait for its own ready line,
+        # not just the gateway's /readyz, which comes first while the model loads.
+        wait_until(
+            lambda: "jetscribe is ready" in log.read_text() or dev.poll() is not None,
+            240,
+            "make dev ready",
+        )
         assert dev.poll() is None, log.read_text()[-3000:]
+        assert ready(port)
         [killed] = children_running(dev.pid, "services.converter.main")
         os.kill(killed, signal.SIGKILL)
         wait_until(
