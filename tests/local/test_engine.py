@@ -14,6 +14,7 @@ import pytest
 
 from contracts import TranscribeOptions
 from services.common.errors import UnreadableMedia, UnsupportedMedia
+from services.transcriber.adapters.chunks import SAMPLE_RATE
 from services.transcriber.adapters.model_store import packaged_model
 from services.transcriber.adapters.whisper import (
     DeviceChoice,
@@ -175,6 +176,42 @@ def test_jobs_held_together_share_batches_and_each_gets_what_it_would_alone(
     assert jobs_seen - jobs_before > batches - batches_before
     assert chunks - chunks_before == sum(len(prepare_chunks(engine, a, o)) for a, o in jobs)
     assert all(p and p[-1] == 1.0 and p == sorted(p) for p in progress)
+
+
+def test_word_timestamps_over_many_batches_are_the_pipelines_own(
+    engine: WhisperEngine, speech_wav: Path
+) -> None:
+    """A word-timestamp job's batches decode on both workers at once and are aligned
+    afterwards in order (alignment.py): its words are exactly those of faster-whisper's
+    pipeline loop, which aligns each batch right after decoding it, in order."""
+    from faster_whisper import BatchedInferencePipeline
+
+    from services.transcriber.adapters.chunks import prepare, to_segments
+    from services.transcriber.adapters.whisper import to_segment
+
+    audio = decode(speech_wav)
+    pause = np.zeros(SAMPLE_RATE * 2, dtype=audio.dtype)
+    long = np.concatenate([audio, pause] * 4 + [audio])
+    options = TranscribeOptions(word_timestamps=True, batch_size=2)  # batched: size > 1
+    prepared = prepare(engine._model, long, options)
+    assert len(prepared.chunks) >= 5  # three batches or more
+
+    ours = engine.transcribe(long, options, lambda _: None, lambda: False)
+    pipeline = BatchedInferencePipeline(engine._model)
+    pipeline.last_speech_timestamp = 0.0  # as its transcribe() starts a file
+    outputs = [
+        part
+        for at in range(0, len(prepared.chunks), 2)
+        for part in pipeline.forward(
+            np.stack(prepared.features[at : at + 2]),
+            prepared.tokenizer,
+            prepared.chunks[at : at + 2],
+            prepared.options,
+        )
+    ]
+    theirs = [to_segment(segment, options) for segment in to_segments(prepared, outputs)]
+    assert sum(len(s.words or []) for s in ours.segments) > 100
+    assert ours.segments == theirs
 
 
 def prepare_chunks(

@@ -226,23 +226,14 @@ def test_two_workers_decode_two_batches_at_once() -> None:
     assert not batcher.alive
 
 
-def test_a_serial_job_never_has_two_batches_in_flight() -> None:
+def test_one_jobs_batches_are_decoded_by_several_workers_at_once() -> None:
+    """A lone job (a word-timestamp one is batched alone) keeps every worker busy: its
+    words are aligned in order after decoding (alignment.py), not inside the batch."""
     run = Overlap()
     batcher = ChunkBatcher(run, max_wait_s=0.0, workers=3)
-    serial = batcher.submit("words", 1, "serial", list("abcdef"), serial=True)
-    other = batcher.submit("k", 1, "other", list("abcd"))
-    assert results(serial) == [f"serial:{i}" for i in range(6)]  # in order, each after the last
-    assert results(other) == [f"other:{i}" for i in range(4)]
-    assert run.most_by_job == {"serial": 1, "other": 2}  # the other's batches overlapped
-    batcher.stop(timeout_s=5)
-
-
-def test_a_serial_job_alone_is_decoded_one_batch_after_another() -> None:
-    run = Overlap()
-    batcher = ChunkBatcher(run, max_wait_s=0.0, workers=3)
-    serial = batcher.submit("words", 1, "serial", list("abcd"), serial=True)
-    assert results(serial) == [f"serial:{i}" for i in range(4)]
-    assert run.most == 1
+    job = batcher.submit("words", 1, "job", list("abcdef"))
+    assert results(job) == [f"job:{i}" for i in range(6)]
+    assert run.most_by_job == {"job": 3}
     batcher.stop(timeout_s=5)
 
 

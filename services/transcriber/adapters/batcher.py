@@ -7,8 +7,7 @@ Each chunk's result goes back to its own job.
 
 One worker per model worker: on a GPU one large batch at a time keeps it busiest; on a
 CPU a batch of one or two chunks leaves about a third of the cores idle, so two batches
-run at once there. A `serial` job (its batches carry state from one to the next) never
-has two batches in flight.
+run at once there.
 """
 
 from __future__ import annotations
@@ -43,8 +42,6 @@ class Ticket:
     capacity: int  # chunks per batch for this key
     context: Any  # what the batch runner needs besides the chunks (tokenizer, options)
     total: int
-    serial: bool = False  # one batch at a time: each goes on from the one before
-    in_flight: int = 0  # batches of this job being decoded
     arrived: float = field(default_factory=time.monotonic)
     pending: list[Chunk] = field(default_factory=list)
     results: queue.Queue[tuple[int, Any, BaseException | None]] = field(default_factory=queue.Queue)
@@ -78,11 +75,8 @@ class ChunkBatcher:
         capacity: int,
         context: Any,
         payloads: Sequence[Any],
-        serial: bool = False,
     ) -> Ticket:
-        ticket = Ticket(
-            key=key, capacity=max(1, capacity), context=context, total=len(payloads), serial=serial
-        )
+        ticket = Ticket(key=key, capacity=max(1, capacity), context=context, total=len(payloads))
         ticket.pending = [Chunk(ticket, i, p) for i, p in enumerate(payloads)]
         ticket.order = next(self._order)
         if not payloads:
@@ -125,18 +119,9 @@ class ChunkBatcher:
                 batch = self._next_batch()
                 if batch is None:
                     return
-                try:
-                    self._decode(batch)
-                finally:
-                    self._done(batch)
+                self._decode(batch)
             except Exception:  # never let the thread die: jobs wait on it
                 log.exception("batcher error")
-
-    def _done(self, batch: list[Chunk]) -> None:
-        with self._cond:
-            for ticket in {id(c.ticket): c.ticket for c in batch}.values():
-                ticket.in_flight -= 1
-            self._cond.notify_all()  # a serial job may go on
 
     def _decode(self, batch: list[Chunk]) -> None:
         try:
@@ -158,11 +143,11 @@ class ChunkBatcher:
     def _next_batch(self) -> list[Chunk] | None:
         with self._cond:
             while True:
-                while not self._stopped and not self._ready():
+                while not self._stopped and not self._tickets:
                     self._cond.wait()
                 if self._stopped:
                     return None
-                first = min(self._ready(), key=lambda t: t.order)  # the longest-waiting job
+                first = min(self._tickets, key=lambda t: t.order)  # the longest-waiting job
                 deadline = first.arrived + self._max_wait_s
                 # wait for other jobs' chunks to fill the batch, never past the deadline
                 while self._waiting_room(first) < first.capacity and not self._stopped:
@@ -173,25 +158,18 @@ class ChunkBatcher:
                 if self._stopped:  # no new batch once stopping
                     return None
                 # not withdrawn, nor taken by another worker, meanwhile
-                if first in self._ready() and first.pending:
-                    batch = self._take(first.key, first.capacity)
-                    for ticket in {id(c.ticket): c.ticket for c in batch}.values():
-                        ticket.in_flight += 1
-                    return batch
-
-    def _ready(self) -> list[Ticket]:
-        """Jobs with chunks to take now (a serial one only once its last batch is back)."""
-        return [t for t in self._tickets if not (t.serial and t.in_flight)]
+                if first in self._tickets and first.pending:
+                    return self._take(first.key, first.capacity)
 
     def _waiting_room(self, first: Ticket) -> int:
-        return sum(len(t.pending) for t in self._ready() if t.key == first.key)
+        return sum(len(t.pending) for t in self._tickets if t.key == first.key)
 
     def _take(self, key: Hashable, capacity: int) -> list[Chunk]:
         """Up to `capacity` chunks of `key`: one of the oldest job's (every batch moves it
         on, so a stream of short jobs never starves a long one), then the jobs with the
         fewest chunks left first, so short jobs finish in one batch instead of all
         finishing together at the end."""
-        same = sorted((t for t in self._ready() if t.key == key), key=lambda t: t.order)
+        same = sorted((t for t in self._tickets if t.key == key), key=lambda t: t.order)
         batch = [same[0].pending.pop(0)]
         for ticket in sorted(same, key=lambda t: (len(t.pending), t.order)):
             while ticket.pending and len(batch) < capacity:

@@ -32,9 +32,8 @@ class BatchKey:
     temperature: float
     word_timestamps: bool
     batch_size: int
-    # Word alignment carries a "last speech" time from one chunk to the next of the same
-    # job (faster-whisper's pipeline does): such a job's chunks are batched among
-    # themselves only, so its word timings are exactly the pipeline's.
+    # Word alignment takes the batch's encoder output, one job's rows only (see
+    # alignment.py): such a job's chunks are batched among themselves.
     alone: int | None = None
 
 
@@ -49,7 +48,6 @@ class PreparedAudio:
     language: str
     language_probability: float
     duration: float
-    last_speech_timestamp: float = 0.0
 
 
 def prepare(model: Any, audio: np.ndarray, options: TranscribeOptions) -> PreparedAudio:

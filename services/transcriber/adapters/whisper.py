@@ -20,6 +20,7 @@ from services.common.media_checks import check_complete, clock_seconds
 
 from ..errors import Cancelled
 from ..metrics import BATCH_CHUNKS, BATCH_JOBS
+from .alignment import InOrder, Unaligned, decode_batch, new_pipeline
 from .batcher import Chunk, ChunkBatcher
 from .chunks import SAMPLE_RATE, PreparedAudio, prepare, to_segments
 from .turns import Turns
@@ -102,7 +103,6 @@ class WhisperEngine:
         self.cpu_threads = cpu_threads
         self.num_workers = num_workers
         self._model: Any = None
-        self._pipeline_type: Any = None  # BatchedInferencePipeline, imported at load
         self._batch_wait_s = batch_wait_s
         self.max_batch = max_batch
         self._chunk_batcher: ChunkBatcher | None = None
@@ -118,7 +118,7 @@ class WhisperEngine:
         return self.model_dir.name
 
     def load(self) -> None:
-        from faster_whisper import BatchedInferencePipeline, WhisperModel
+        from faster_whisper import WhisperModel
 
         self._model = WhisperModel(
             str(self.model_dir),
@@ -128,9 +128,7 @@ class WhisperEngine:
             num_workers=self.num_workers,
             local_files_only=True,
         )
-        # one pipeline per batcher worker: it keeps word alignment's state between calls
-        self._pipelines = threading.local()
-        self._pipeline_type = BatchedInferencePipeline
+        self._pipelines = threading.local()  # one per batcher worker (see alignment.py)
         self._chunk_batcher = ChunkBatcher(
             self._run_batch, max_wait_s=self._batch_wait_s, workers=self.num_workers
         )
@@ -192,13 +190,14 @@ class WhisperEngine:
                 min(prepared.key.batch_size, self.max_batch),
                 prepared,
                 list(zip(prepared.features, prepared.chunks, strict=True)),
-                serial=prepared.key.alone is not None,  # word alignment goes on in order
             )
             prepared.features = []  # each goes with its chunk once decoded
         finally:
             with self._lock:
                 self._preparing -= 1
         outputs: list[list[dict[str, Any]]] = [[] for _ in prepared.chunks]
+        # words: batches decode in parallel, and are aligned here, in order
+        words = InOrder(self._model, prepared) if prepared.options.word_timestamps else None
         if ticket.total:
             done = 0
             while done < ticket.total:
@@ -214,7 +213,11 @@ class WhisperEngine:
                 if error is not None:
                     self._batcher().withdraw(ticket)
                     raise error
-                outputs[index] = result
+                if isinstance(result, Unaligned) and words is not None:
+                    for aligned, output in words.add(result):
+                        outputs[aligned] = output
+                else:
+                    outputs[index] = result
                 done += 1
                 on_progress(done / ticket.total)
         segments = [to_segment(seg, options) for seg in to_segments(prepared, outputs)]
@@ -258,19 +261,12 @@ class WhisperEngine:
         prepared: PreparedAudio = batch[0].ticket.context
         features = np.stack([chunk.payload[0] for chunk in batch])
         metadata = [chunk.payload[1] for chunk in batch]
-        # Word alignment's "last speech" time goes on from the job's previous batch (a
-        # word-timestamp job is batched alone: see BatchKey.alone).
         pipeline = getattr(self._pipelines, "pipeline", None)
         if pipeline is None:
-            pipeline = self._pipelines.pipeline = self._pipeline_type(self._model)
-        pipeline.last_speech_timestamp = prepared.last_speech_timestamp
+            pipeline = self._pipelines.pipeline = new_pipeline(self._model)
         BATCH_CHUNKS.observe(len(batch))
         BATCH_JOBS.observe(len({id(chunk.ticket) for chunk in batch}))
-        outputs: list[Any] = pipeline.forward(
-            features, prepared.tokenizer, metadata, prepared.options
-        )
-        prepared.last_speech_timestamp = pipeline.last_speech_timestamp or 0.0
-        return outputs
+        return decode_batch(pipeline, features, metadata, prepared, first=batch[0].index)
 
 
 def to_segment(seg: Any, options: TranscribeOptions) -> Segment:
