@@ -7,7 +7,7 @@ names: importing this package needs pydantic alone (no NATS client).
 
 from . import raw, streams, subjects
 from .base import SCHEMA_VERSION, Envelope, Message
-from .commands import PipelineStep, RunJob, SubmitJob
+from .commands import AttachedFile, PipelineStep, RunJob, StepInput, SubmitJob
 from .dead_letters import (
     DeadLetter,
     DeadLetterListRequest,
@@ -80,6 +80,7 @@ from .results import (
     Word,
     summarise,
 )
+from .subtitled_video import SubtitleStyle, SubtitleTrack
 from .validation import first_error
 
 __all__ = [
@@ -87,6 +88,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TERMINAL_KINDS",
     "TERMINAL_STATUSES",
+    "AttachedFile",
     "BatchOptions",
     "BatchResult",
     "ConvertOptions",
@@ -138,8 +140,11 @@ __all__ = [
     "Segment",
     "SrtOptions",
     "SrtResult",
+    "StepInput",
     "StepState",
     "SubmitJob",
+    "SubtitleStyle",
+    "SubtitleTrack",
     "SummarizeOptions",
     "SummaryResult",
     "TranscribeOptions",

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, ConfigDict, Field, model_validator
 
 from .base import Envelope, StrictModel
 from .enums import JobType
 
 
+class StepInput(StrictModel):
+    """What a pipeline step runs on: `{"from": "input"}` (the file the pipeline started
+    from) or `{"from_step": N}` (step N's primary output; 0 is the top-level job)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
+
+    from_: Literal["input"] | None = Field(default=None, alias="from")
+    from_step: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> StepInput:
+        if (self.from_ is None) == (self.from_step is None):
+            raise ValueError('give exactly one of "from": "input" and "from_step"')
+        return self
+
+
 class PipelineStep(StrictModel):
-    """A step run after the previous one completes, on its primary output file."""
+    """A step run after the previous one completes, on the previous step's primary output
+    file unless `input` names another (the pipeline's input, or an earlier step's)."""
 
     type: JobType
     options: dict[str, Any] = Field(default_factory=dict)
+    input: StepInput | None = None
 
 
 class SubmitJob(Envelope):
@@ -42,6 +62,14 @@ class SubmitJob(Envelope):
     )
 
 
+class AttachedFile(StrictModel):
+    """A file a job reads besides its input (a convert's subtitle files), where it is."""
+
+    file_id: UUID
+    key: str
+    filename: str | None = None
+
+
 class RunJob(Envelope):
     """Published by the ledger's dispatcher on `jobs.run.<type>`; consumed by one worker."""
 
@@ -52,3 +80,6 @@ class RunJob(Envelope):
     input_filename: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     owner: str = "default"
+    attachments: list[AttachedFile] = Field(
+        default_factory=list, description="The files the options name by id, resolved."
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from .base import StrictModel
 from .enums import JobType
+from .subtitled_video import SubtitleStyle, SubtitleTrack
 from .validation import first_error, first_field
 
 LanguageCode = Annotated[str, Field(min_length=2, max_length=8, pattern=r"^[a-zA-Z-]+$")]
@@ -44,8 +44,11 @@ class SrtOptions(TranscribeOptions):
     word_timestamps: bool = True
 
 
+AUDIO_PRESETS = ("audio_wav_16k_mono", "mp3", "m4a")
+
+
 class ConvertOptions(StrictModel):
-    preset: Literal["mp4", "webm", "audio_wav_16k_mono", "mp3", "m4a"] = "mp4"
+    preset: Literal["mp4", "mkv", "webm", "audio_wav_16k_mono", "mp3", "m4a"] = "mp4"
     max_height: int | None = Field(default=None, ge=16, le=4320)
     video_bitrate: str | None = Field(default=None, pattern=r"^\d+[kM]?$")
     audio_bitrate: str | None = Field(default=None, pattern=r"^\d+[kM]?$")
@@ -53,12 +56,25 @@ class ConvertOptions(StrictModel):
     start_s: float | None = Field(default=None, ge=0)
     end_s: float | None = Field(default=None, gt=0)
     audio_only: bool = False
+    subtitles: list[SubtitleTrack] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Subtitle files carried as tracks (mov_text in MP4, SRT in MKV, WebVTT "
+        "in WebM), every video and audio stream kept.",
+    )
+    burn_subtitles: bool = Field(
+        default=False, description="Draw the first subtitle file into the picture instead."
+    )
+    subtitle_style: SubtitleStyle | None = Field(
+        default=None, description="Burnt-in subtitles only."
+    )
 
     @model_validator(mode="after")
     def _check_combinations(self) -> ConvertOptions:
+        self._check_subtitles()
         if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
             raise ValueError("end_s must be greater than start_s")
-        audio_preset = self.preset in ("audio_wav_16k_mono", "mp3", "m4a")
+        audio_preset = self.preset in AUDIO_PRESETS
         video_only = [
             name
             for name in ("max_height", "video_bitrate", "crf")
@@ -75,6 +91,16 @@ class ConvertOptions(StrictModel):
         if self.crf is not None and self.video_bitrate:
             raise ValueError("crf and video_bitrate are alternatives: give one")
         return self
+
+    def _check_subtitles(self) -> None:
+        if (self.subtitles or self.burn_subtitles) and (
+            self.preset in AUDIO_PRESETS or self.audio_only
+        ):
+            raise ValueError(f"subtitles need a video; preset {self.preset!r} has none")
+        if self.burn_subtitles and not self.subtitles:
+            raise ValueError("burn_subtitles needs a file in subtitles")
+        if self.subtitle_style is not None and not self.burn_subtitles:
+            raise ValueError("subtitle_style applies to burnt-in subtitles (burn_subtitles)")
 
 
 class LlmOptions(StrictModel):
@@ -151,35 +177,3 @@ def parse_options(
         return model.model_validate(raw or {})
     except ValidationError as exc:
         raise InvalidOptionsError(first_error(exc, where), first_field(exc)) from exc
-
-
-# What each job type reads and writes, to refuse chains that cannot work (`then`).
-_MEDIA, _SUBTITLES, _TRANSCRIPT, _NOTHING = "media", "subtitles", "a transcript", "nothing"
-OUTPUT_KIND: dict[JobType, str] = {
-    JobType.CONVERT: _MEDIA,
-    JobType.GENERATE_SRT: _SUBTITLES,
-    JobType.TRANSCRIBE: _TRANSCRIPT,
-    JobType.FIX_SRT: _SUBTITLES,
-    JobType.TRANSLATE_SRT: _SUBTITLES,
-    JobType.SUMMARIZE: _NOTHING,
-    JobType.BATCH: _NOTHING,
-}
-INPUT_KINDS: dict[JobType, frozenset[str]] = {
-    JobType.CONVERT: frozenset({_MEDIA}),
-    JobType.GENERATE_SRT: frozenset({_MEDIA}),
-    JobType.TRANSCRIBE: frozenset({_MEDIA}),
-    JobType.FIX_SRT: frozenset({_SUBTITLES}),
-    JobType.TRANSLATE_SRT: frozenset({_SUBTITLES}),
-    JobType.SUMMARIZE: frozenset({_TRANSCRIPT, _SUBTITLES}),
-    JobType.BATCH: frozenset(),
-}
-
-
-def check_chain(types: list[JobType]) -> None:
-    """Raise ValueError naming the first step that cannot read the previous step's output."""
-    for i, (prev, nxt) in enumerate(itertools.pairwise(types)):
-        produced = OUTPUT_KIND[prev]
-        if produced not in INPUT_KINDS[nxt]:
-            raise ValueError(
-                f"then[{i}]: {nxt.value} cannot run on the output of {prev.value} ({produced})"
-            )

@@ -14,6 +14,7 @@ from services.common.metrics import S3_BYTES
 from services.common.outputs import save_output
 from services.common.scratch import job_scratch
 
+from . import subtitle_files
 from .adapters.ffmpeg import MediaInfo, build_command, ffmpeg_binary, probe, run_ffmpeg
 from .presets import content_type, output_duration, output_name, wants_video
 
@@ -37,7 +38,8 @@ class ConvertJob:
             S3_BYTES.labels(direction="out").inc(await self._store.download(run.input_key, source))
             info = await asyncio.to_thread(probe, source)
             _check_streams(options, info)
-            await self._convert(ctx, options, source, target, info)
+            subtitles = await self._subtitles(ctx, options, info, Path(tmp))
+            await self._convert(ctx, options, source, target, info, subtitles)
             result_info = await asyncio.to_thread(probe, target)
             check_complete(output_duration(options, _stated(options, info)), result_info.duration_s)
             output = await save_output(
@@ -56,10 +58,43 @@ class ConvertJob:
         )
         return Outcome(result=result, outputs=[output])
 
+    async def _subtitles(
+        self, ctx: JobContext, options: ConvertOptions, info: MediaInfo, tmp: Path
+    ) -> list[str]:
+        """Each subtitle file, read, fitted to the output's time range and written as SRT
+        (only the first when it is burnt in)."""
+        files = {a.file_id: a for a in ctx.run.attachments}
+        tracks = options.subtitles[:1] if options.burn_subtitles else options.subtitles
+        paths = []
+        for i, track in enumerate(tracks):
+            attached = files.get(track.file_id) if track.file_id else None
+            if attached is None:  # the ledger resolves every named file: a bad message
+                raise UnreadableMedia(f"subtitles[{i}]: file {track.file_id} was not attached")
+            name = attached.filename or str(attached.file_id)
+            raw = tmp / f"subtitle-{i}.in"
+            S3_BYTES.labels(direction="out").inc(await self._store.download(attached.key, raw))
+            cues = subtitle_files.fit(
+                subtitle_files.read_cues(raw.read_bytes(), name),
+                options.start_s or 0.0,
+                output_duration(options, info.duration_s),
+            )
+            if not cues:
+                raise UnsupportedMedia(f"subtitle file {name!r} has no cue within the output")
+            paths.append(str(subtitle_files.write_srt(cues, tmp / f"subtitle-{i}.srt")))
+        return paths
+
     async def _convert(
-        self, ctx: JobContext, options: ConvertOptions, source: Path, target: Path, info: MediaInfo
+        self,
+        ctx: JobContext,
+        options: ConvertOptions,
+        source: Path,
+        target: Path,
+        info: MediaInfo,
+        subtitles: list[str],
     ) -> None:
-        argv = build_command(self._ffmpeg, str(source), str(target), options, info.has_video)
+        argv = build_command(
+            self._ffmpeg, str(source), str(target), options, info.has_video, subtitles
+        )
         if self._threads:
             argv[1:1] = ["-threads", str(self._threads)]
         duration = output_duration(options, info.duration_s)
@@ -86,3 +121,5 @@ def _check_streams(options: ConvertOptions, info: MediaInfo) -> None:
         raise UnreadableMedia("no audio or video stream could be read from the file")
     if not wants_video(options) and not info.has_audio:
         raise UnsupportedMedia(f"preset {options.preset!r} needs audio; the file has none")
+    if options.burn_subtitles and not info.has_video:
+        raise UnsupportedMedia("burn_subtitles needs a video stream; the file has none")

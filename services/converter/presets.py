@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import ConvertOptions
+from contracts import ConvertOptions, SubtitleStyle
 
 # Before ffmpeg's own arguments: quiet, never interactive, progress lines on stdout.
 GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-nostats", "-progress", "pipe:1")
@@ -34,6 +34,20 @@ PRESETS: dict[str, Preset] = {
             "crf": 23,
             "movflags": "+faststart",
             "f": "mp4",
+        },
+    ),
+    "mkv": Preset(
+        "mkv",
+        "video/x-matroska",
+        "audio/x-matroska",
+        True,
+        {
+            "vcodec": "libx264",
+            "acodec": "aac",
+            "pix_fmt": "yuv420p",
+            "preset": "veryfast",
+            "crf": 23,
+            "f": "matroska",
         },
     ),
     "webm": Preset(
@@ -76,6 +90,12 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+# The subtitle codec each container carries text tracks in.
+SUBTITLE_CODECS = {"mp4": "mov_text", "mkv": "srt", "webm": "webvtt"}
+# libass's numpad alignment: 2 bottom centre, 5 middle centre, 8 top centre.
+ALIGNMENT = {"bottom": 2, "middle": 5, "top": 8}
+
+
 def output_name(options: ConvertOptions) -> str:
     return f"converted.{PRESETS[options.preset].extension}"
 
@@ -97,8 +117,9 @@ class FfmpegArgs:
     output: dict[str, Any]
 
 
-def ffmpeg_args(options: ConvertOptions, has_video: bool) -> FfmpegArgs:
-    """The preset's options with the job's own (trim, size, bitrates) applied."""
+def ffmpeg_args(options: ConvertOptions, has_video: bool, burn: str | None = None) -> FfmpegArgs:
+    """The preset's options with the job's own (trim, size, bitrates) applied; `burn`:
+    the SRT file to draw into the picture."""
     preset = PRESETS[options.preset]
     args = dict(preset.output_args)
     input_args: dict[str, Any] = {}
@@ -114,9 +135,14 @@ def ffmpeg_args(options: ConvertOptions, has_video: bool) -> FfmpegArgs:
         args.pop("b:v", None)
         args["vn"] = None
     else:
+        filters = []
         if options.max_height:
             # Never upscale; -2 keeps the width even, as H.264 needs.
-            args["vf"] = f"scale=-2:min(ih\\,{options.max_height})"
+            filters.append(f"scale=-2:min(ih\\,{options.max_height})")
+        if burn is not None:
+            filters.append(burn_filter(burn, options.subtitle_style or SubtitleStyle()))
+        if filters:
+            args["vf"] = ",".join(filters)
         if options.crf is not None:
             args["crf"] = options.crf
         if options.video_bitrate:
@@ -126,6 +152,46 @@ def ffmpeg_args(options: ConvertOptions, has_video: bool) -> FfmpegArgs:
         args["b:a"] = options.audio_bitrate
     args["map_metadata"] = -1  # client text from the input never travels along
     return FfmpegArgs(input=input_args, output=args)
+
+
+def burn_filter(path: str, style: SubtitleStyle) -> str:
+    """ffmpeg's `subtitles` filter (libass) drawing `path` in `style`."""
+    if any(c in path for c in "'\\"):
+        raise ValueError(f"scratch path {path!r} cannot be quoted for ffmpeg's filter")
+    force = ",".join(
+        [
+            f"FontSize={style.font_size}",
+            f"Alignment={ALIGNMENT[style.position]}",
+            f"Outline={style.outline:g}",
+            "BorderStyle=1",
+            f"MarginV={style.margin}",
+            f"PrimaryColour={_ass_colour(style.color)}",
+            f"OutlineColour={_ass_colour(style.outline_color)}",
+        ]
+    )
+    return f"subtitles=filename='{path}':force_style='{force}'"
+
+
+def _ass_colour(hex_rgb: str) -> str:
+    """#RRGGBB as ASS writes colours: &H00BBGGRR (alpha first, then blue, green, red)."""
+    r, g, b = hex_rgb[1:3], hex_rgb[3:5], hex_rgb[5:7]
+    return f"&H00{b}{g}{r}".upper()
+
+
+def track_args(options: ConvertOptions, count: int) -> list[str]:
+    """ffmpeg's output arguments for the first `count` soft subtitle tracks: codec,
+    language, title, the first one default. Raw argv: ffmpeg-python's keyword form
+    cannot repeat `-metadata:s:s:N` for a second tag."""
+    if count == 0:
+        return []
+    args = ["-c:s", SUBTITLE_CODECS[options.preset], "-disposition:s:0", "default"]
+    for i, track in enumerate(options.subtitles[:count]):
+        args += [f"-metadata:s:s:{i}", f"language={track.language or 'und'}"]
+        if track.title:
+            args += [f"-metadata:s:s:{i}", f"title={track.title}"]
+            if options.preset == "mp4":  # MP4 keeps a track's name as its handler's
+                args += [f"-metadata:s:s:{i}", f"handler_name={track.title}"]
+    return args
 
 
 def output_duration(options: ConvertOptions, input_duration_s: float | None) -> float | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts import JobEvent, JobQueued, JobType, RunJob, subjects
+from contracts import AttachedFile, JobEvent, JobQueued, JobType, RunJob, subjects
 from services.common import tracing
 
 from .records import InputFile, JobRow, NewJob, OutboxMessage
@@ -34,8 +34,8 @@ def run_message(run: RunJob) -> OutboxMessage:
     )
 
 
-def run_job(job: NewJob, file: InputFile) -> RunJob:
-    """The command that has a worker run `job` on `file`."""
+def run_job(job: NewJob, file: InputFile, attachments: list[AttachedFile] | None = None) -> RunJob:
+    """The command that has a worker run `job` on `file` (and read `attachments`)."""
     return RunJob(
         job_id=job.id,
         type=JobType(job.type),
@@ -45,6 +45,7 @@ def run_job(job: NewJob, file: InputFile) -> RunJob:
         options=job.options or {},
         owner=job.owner,
         correlation_id=job.correlation_id,
+        attachments=attachments or [],
     )
 
 
@@ -58,7 +59,13 @@ class PlannedJob:
     cache_source: JobRow | None = None  # a cache hit: served from this job's outputs
 
 
-def pending(job: NewJob, file: InputFile | None, *, dispatch: bool = True) -> PlannedJob:
+def pending(
+    job: NewJob,
+    file: InputFile | None,
+    *,
+    dispatch: bool = True,
+    attachments: list[AttachedFile] | None = None,
+) -> PlannedJob:
     """A new pending job: `queued`, and its command when it is to run on a worker now
     (`file` given and `dispatch`: not a batch parent, not a cache hit)."""
     queued = JobQueued(
@@ -69,7 +76,7 @@ def pending(job: NewJob, file: InputFile | None, *, dispatch: bool = True) -> Pl
     )
     outbox = [event_message(queued)]
     if file is not None and dispatch:
-        outbox.append(run_message(run_job(job, file)))
+        outbox.append(run_message(run_job(job, file, attachments)))
     return PlannedJob(job, [queued], outbox)
 
 

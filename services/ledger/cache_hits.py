@@ -15,6 +15,7 @@ from uuid import UUID
 from contracts import JobEvent, JobStatus
 from services.common.logging import get_logger
 
+from . import step_files
 from .adapters.pg import Pool, transaction
 from .adapters.pg import cache as pg_cache
 from .adapters.pg import files as pg_files
@@ -75,7 +76,11 @@ class CacheHits:
             correlation_id=row.correlation_id,
         )
         file = InputFile(found.id, found.object_key, found.record.filename, found.record.sha256)
-        message = run_message(run_job(job, file))
+        named = step_files.named_file_ids(row.options)
+        attached = await pg_files.of_owner(self._pool, named, row.owner) if named else {}
+        if len(attached) < len(set(named)):
+            return  # a named file was deleted meanwhile: as when the input is gone
+        message = run_message(run_job(job, file, step_files.attachments_of(row.options, attached)))
         async with transaction(self._pool) as conn:
             await pg_cache.clear_cached_from(conn, job_id)
             ids = await pg_outbox.insert(conn, [message])

@@ -2,7 +2,8 @@
 
 The top-level job J runs step 0 itself. When a step completes and steps remain, the
 ledger creates the next step as its own job (pipeline_root = J) on the previous step's
-primary output file, instead of completing J. J completes with the last step's result;
+primary output file (or the file its `input` names: see step_files.py), instead of
+completing J. J completes with the last step's result;
 any failed or cancelled step ends J the same way, and later steps never run. J's
 `steps` shows every step with its state and job id; its progress is the share of the
 chain done.
@@ -15,9 +16,11 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from contracts import JobCompleted, JobEvent, JobStatus
+from contracts import AttachedFile, JobCompleted, JobEvent, JobStatus
 
+from . import step_files
 from .fold import JobState
+from .records import InputFile
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ class NextStep:
     index: int
     type: str
     options: dict[str, Any]
-    file_id: UUID
+    file: InputFile
+    attachments: list[AttachedFile]
     remaining: list[dict[str, Any]]
 
 
@@ -68,14 +72,16 @@ def next_step(
         return None
     if not completed.outputs:
         return None  # nothing to feed on: the caller fails the pipeline
-    head, *rest = remaining
+    primary = completed.outputs[0]
+    head, *rest = step_files.after_completion(remaining, index, primary)
     return NextStep(
         job_id=step_job_id(root_id, index + 1),
         root_id=root_id,
         index=index + 1,
         type=head["type"],
         options=head.get("options", {}),
-        file_id=completed.outputs[0].id,  # the primary output
+        file=step_files.source_of(head, primary),
+        attachments=step_files.attached(head),
         remaining=rest,
     )
 

@@ -18,7 +18,7 @@ from contracts import JobCompleted, JobEvent, JobStatus, OutputFile
 from . import batches, mirror, pipelines, webhooks
 from .builders import PlannedJob, pending, step_settings
 from .fold import JobState, fold
-from .records import ChildRow, InputFile, JobRow, NewJob
+from .records import ChildRow, JobRow, NewJob
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class _Fold:
         if root_id is not None and root_id != row.id and root_id in self.states:
             self.derived.add(root_id)
         if spawn is not None and isinstance(event, JobCompleted):
-            self.plan.steps.append(_step_job(row, event, spawn))
+            self.plan.steps.append(_step_job(row, spawn))
 
     def _next_step(self, row: JobRow, event: JobCompleted) -> pipelines.NextStep | None:
         root_id = row.pipeline_root
@@ -189,17 +189,17 @@ class _Fold:
                 self.plan.webhooks.append((job_id, row.callback_url, body))
 
 
-def _step_job(row: JobRow, event: JobCompleted, step: pipelines.NextStep) -> PlannedJob:
-    """The next step of a pipeline, on the primary output of the step that completed."""
-    source = event.outputs[0]
+def _step_job(row: JobRow, step: pipelines.NextStep) -> PlannedJob:
+    """The next step of a pipeline, on the file it reads (by default the primary output
+    of the step that completed)."""
     new = NewJob(
         id=step.job_id,
         type=step.type,
         options=step.options,
-        file_id=source.id,
+        file_id=step.file.id,
         pipeline=step.remaining or None,
         pipeline_root=step.root_id,
         pipeline_index=step.index,
         **step_settings(row),
     )
-    return pending(new, InputFile(source.id, source.object_key, source.filename, source.sha256))
+    return pending(new, step.file, attachments=step.attachments)

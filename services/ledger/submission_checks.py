@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts import ErrorCode, InvalidOptionsError, JobType, SubmitJob, parse_options
-from contracts.options import check_chain
+from contracts import (
+    ErrorCode,
+    InvalidOptionsError,
+    JobType,
+    PipelineStep,
+    SubmitJob,
+    parse_options,
+)
+from contracts.pipeline_steps import check_pipeline
 
 from .callback_urls import InvalidCallback, check_url
 from .errors import SubmissionRejected
@@ -20,16 +27,22 @@ def options(job_type: JobType, raw: dict[str, Any], where: str = "options") -> d
         raise SubmissionRejected(ErrorCode.INVALID_OPTIONS, str(exc)) from exc
 
 
-def steps(first: JobType, submit: SubmitJob) -> list[dict[str, Any]]:
-    """The pipeline steps after the first (`then`), each with validated options."""
-    try:
-        check_chain([first, *(step.type for step in submit.then)])
-    except ValueError as exc:
-        raise SubmissionRejected(ErrorCode.INVALID_REQUEST, str(exc)) from exc
-    return [
-        {"type": step.type.value, "options": options(step.type, step.options, f"then[{i}].options")}
+def steps(first: JobType, first_options: dict[str, Any], submit: SubmitJob) -> list[dict[str, Any]]:
+    """The pipeline steps after the first (`then`), each with validated options and what
+    it reads (`input`) when that is not the previous step's output."""
+    checked = [
+        PipelineStep(
+            type=step.type,
+            options=options(step.type, step.options, f"then[{i}].options"),
+            input=step.input,
+        )
         for i, step in enumerate(submit.then)
     ]
+    try:
+        check_pipeline(first, first_options, checked)
+    except ValueError as exc:
+        raise SubmissionRejected(ErrorCode.INVALID_REQUEST, str(exc)) from exc
+    return [step.model_dump(mode="json", exclude_none=True) for step in checked]
 
 
 async def callback(url: str, policy: LedgerPolicy) -> None:

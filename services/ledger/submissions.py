@@ -21,7 +21,7 @@ from contracts import (
 )
 from services.common.logging import get_logger
 
-from . import batches, pipelines, submission_checks
+from . import batches, pipelines, step_files, submission_checks
 from .adapters.pg import Pool
 from .adapters.pg import files as pg_files
 from .adapters.pg import jobs as pg_jobs
@@ -30,7 +30,7 @@ from .dispatcher import Dispatcher
 from .errors import ID_IN_USE, SubmissionRejected
 from .metrics import JOBS_CREATED, JOBS_REJECTED
 from .policy import LedgerPolicy
-from .records import InputFile, JobRow, NewJob
+from .records import FileRow, InputFile, JobRow, NewJob
 from .result_cache import ResultCache, cache_key
 
 log = get_logger(__name__)
@@ -116,14 +116,33 @@ class Submissions:
         if submit.type is JobType.BATCH:
             return await self._plan_batch(submit)
         options = submission_checks.options(submit.type, submit.options)
-        steps = submission_checks.steps(submit.type, submit)
+        steps = submission_checks.steps(submit.type, options, submit)
         if submit.file_id is None:
             raise SubmissionRejected(ErrorCode.INVALID_REQUEST, "file_id is required")
         found = await pg_files.get(self._pool, submit.file_id, submit.owner)
         if found is None:
             raise SubmissionRejected(ErrorCode.FILE_NOT_FOUND, f"file {submit.file_id} not found")
         file = InputFile(found.id, found.object_key, found.record.filename, found.record.sha256)
-        return [await self._plan_job(submit, submit.job_id, submit.type, file, options, steps)]
+        named = await self._named_files(submit.owner, options, steps)
+        return [
+            await self._plan_job(submit, submit.job_id, submit.type, file, options, steps, named)
+        ]
+
+    async def _named_files(
+        self, owner: str, options: dict[str, Any], steps: list[dict[str, Any]]
+    ) -> dict[UUID, FileRow]:
+        """The uploaded files the options of the job and its steps name (subtitles)."""
+        wanted = [
+            *step_files.named_file_ids(options),
+            *(f for s in steps for f in step_files.named_file_ids(s["options"])),
+        ]
+        if not wanted:
+            return {}
+        found = await pg_files.of_owner(self._pool, list(dict.fromkeys(wanted)), owner)
+        missing = next((f for f in wanted if f not in found), None)
+        if missing is not None:
+            raise SubmissionRejected(ErrorCode.FILE_NOT_FOUND, f"file {missing} not found")
+        return found
 
     async def _plan_job(
         self,
@@ -133,6 +152,7 @@ class Submissions:
         file: InputFile,
         options: dict[str, Any],
         steps: list[dict[str, Any]],
+        named: dict[UUID, FileRow],
         parent_id: UUID | None = None,
     ) -> PlannedJob:
         # A pipeline's top-level job ends with its last step's result: never cached.
@@ -141,6 +161,9 @@ class Submissions:
         if self._cache is not None and submit.cache and key is not None:
             source = await self._cache.lookup(submit.owner, key, job_type.value, options)
         top = parent_id is None
+        if steps:
+            steps = step_files.with_pipeline_input(steps, file)
+            steps = step_files.with_named_files(steps, named)
         new = NewJob(
             id=job_id,
             owner=submit.owner,
@@ -160,7 +183,12 @@ class Submissions:
             cache_key=key,
             cached_from=source.id if source is not None else None,
         )
-        planned = pending(new, file, dispatch=source is None)
+        planned = pending(
+            new,
+            file,
+            dispatch=source is None,
+            attachments=step_files.attachments_of(options, named),
+        )
         planned.cache_source = source
         return planned
 
@@ -170,7 +198,8 @@ class Submissions:
         child_options = submission_checks.options(
             child_type, batch["child_options"], "options.child_options"
         )
-        steps = submission_checks.steps(child_type, submit)
+        steps = submission_checks.steps(child_type, child_options, submit)
+        named = await self._named_files(submit.owner, child_options, steps)
         file_ids = submission_checks.batch_files(submit, self._policy)
         found = await pg_files.of_owner(self._pool, file_ids, submit.owner)
         missing = next((f for f in file_ids if f not in found), None)
@@ -195,7 +224,7 @@ class Submissions:
             child = batches.child_id(submit.job_id, i)
             planned.append(
                 await self._plan_job(
-                    submit, child, child_type, file, child_options, steps, submit.job_id
+                    submit, child, child_type, file, child_options, steps, named, submit.job_id
                 )
             )
         return planned

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from services.common.errors import (
 from services.common.media_checks import clock_seconds
 
 from ..errors import FfmpegNotFound
-from ..presets import GLOBAL_ARGS, ffmpeg_args
+from ..presets import GLOBAL_ARGS, ffmpeg_args, track_args
 
 DISK_FULL_HINT = "no space left on device"
 # Signals someone else sends (the OOM killer, an operator, a shutdown); a crash of
@@ -67,15 +67,33 @@ def ffmpeg_version() -> str:
 
 
 def build_command(
-    binary: str, source: str, target: str, options: ConvertOptions, has_video: bool
+    binary: str,
+    source: str,
+    target: str,
+    options: ConvertOptions,
+    has_video: bool,
+    subtitles: Sequence[str] = (),
 ) -> list[str]:
-    """The full argv: global options first, then ffmpeg-python's input/output part."""
+    """The full argv: global options first, then ffmpeg-python's input/output part.
+
+    `subtitles`: SRT files, one per `options.subtitles` entry. They become soft tracks
+    (every video and audio stream of the input kept beside them), or, with
+    `burn_subtitles`, the first is drawn into the picture.
+    """
     import ffmpeg
 
-    args = ffmpeg_args(options, has_video)
-    stream = ffmpeg.input(source, **args.input).output(target, **args.output)
+    burn = subtitles[0] if options.burn_subtitles and subtitles else None
+    soft = [] if options.burn_subtitles else list(subtitles)
+    args = ffmpeg_args(options, has_video, burn)
+    main = ffmpeg.input(source, **args.input)
+    if soft:
+        inputs = [main["V?"], main["a?"], *(ffmpeg.input(path) for path in soft)]
+        stream = ffmpeg.output(*inputs, target, **args.output)
+    else:
+        stream = main.output(target, **args.output)
     compiled: list[str] = stream.compile(cmd=binary)
-    return [compiled[0], *GLOBAL_ARGS, *compiled[1:]]
+    tracks = track_args(options, len(soft))
+    return [compiled[0], *GLOBAL_ARGS, *compiled[1:-1], *tracks, compiled[-1]]
 
 
 @dataclass(frozen=True)

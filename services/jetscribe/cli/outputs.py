@@ -11,6 +11,7 @@ from typing import Any
 FORMAT_SUFFIX = {"text": ".txt", "json": ".json", "srt": ".srt", "vtt": ".vtt"}
 PRESET_SUFFIX = {
     "mp4": ".mp4",
+    "mkv": ".mkv",
     "webm": ".webm",
     "audio_wav_16k_mono": ".wav",
     "mp3": ".mp3",

@@ -21,6 +21,7 @@ class Preset(StrEnum):
     """The converter's presets (contracts.ConvertOptions.preset)."""
 
     MP4 = "mp4"
+    MKV = "mkv"
     WEBM = "webm"
     AUDIO_WAV_16K_MONO = "audio_wav_16k_mono"
     MP3 = "mp3"
