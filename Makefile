@@ -29,6 +29,9 @@ $(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# resemblyzer for its voice encoder's weights only: its librosa and webrtcvad are not
+	# needed (services/transcriber/adapters/voice_encoder.py).
+	$(BIN)/pip install -q --no-deps 'resemblyzer==0.1.4'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

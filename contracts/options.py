@@ -33,6 +33,25 @@ class TranscribeOptions(StrictModel):
     include_tokens: bool = Field(
         default=False, description="Keep each segment's token ids (`segments[].tokens`)."
     )
+    diarize: bool = Field(
+        default=False,
+        description="Label who speaks: `speaker` on every segment and word (segments split "
+        "at a change), `speakers` with talk times. Implies word timestamps.",
+    )
+    num_speakers: int | None = Field(default=None, ge=1, le=32, description="If known.")
+    min_speakers: int | None = Field(default=None, ge=1, le=32)
+    max_speakers: int | None = Field(default=None, ge=1, le=32)
+
+    @model_validator(mode="after")
+    def _check_speakers(self) -> TranscribeOptions:
+        counts = [self.num_speakers, self.min_speakers, self.max_speakers]
+        if any(c is not None for c in counts) and not self.diarize:
+            raise ValueError("num_speakers, min_speakers and max_speakers need diarize: true")
+        if self.num_speakers is not None and (self.min_speakers or self.max_speakers):
+            raise ValueError("give num_speakers, or min_speakers/max_speakers, not both")
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ValueError("min_speakers must not exceed max_speakers")
+        return self
 
 
 class SrtOptions(TranscribeOptions):
@@ -42,6 +61,10 @@ class SrtOptions(TranscribeOptions):
     max_cue_duration_s: float = Field(default=7.0, gt=0.5, le=30.0)
     min_cue_gap_ms: int = Field(default=80, ge=0, le=2000)
     word_timestamps: bool = True
+    speaker_labels: bool = Field(
+        default=True,
+        description="With `diarize`: SRT cues start 'SPEAKER_00: ' (VTT uses voice spans).",
+    )
 
 
 AUDIO_PRESETS = ("audio_wav_16k_mono", "mp3", "m4a")

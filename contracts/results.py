@@ -45,6 +45,14 @@ class Word(Model):
     end: float
     word: str
     probability: float | None = None
+    speaker: str | None = Field(default=None, description="With `diarize`: SPEAKER_00, ...")
+
+
+class SpeakerTime(Model):
+    """A speaker found by diarization, numbered in order of first appearance."""
+
+    speaker: str
+    talk_time_s: float = Field(description="The summed duration of the speaker's segments.")
 
 
 class Segment(Model):
@@ -61,6 +69,7 @@ class Segment(Model):
     compression_ratio: float | None = None
     no_speech_prob: float | None = None
     tokens: list[int] | None = Field(default=None, description="With `include_tokens` only.")
+    speaker: str | None = Field(default=None, description="With `diarize`: SPEAKER_00, ...")
 
 
 class TranscribeResult(ResultBase):
@@ -72,6 +81,7 @@ class TranscribeResult(ResultBase):
     segments: list[Segment]
     file_id: UUID | None = Field(default=None, description="The transcript JSON file.")
     model: str | None = None
+    speakers: list[SpeakerTime] | None = Field(default=None, description="With `diarize`.")
 
 
 class SrtResult(ResultBase):
@@ -82,6 +92,7 @@ class SrtResult(ResultBase):
     content: str
     cue_count: int
     language: str
+    speakers: list[SpeakerTime] | None = Field(default=None, description="With `diarize`.")
 
 
 class ConvertResult(ResultBase):

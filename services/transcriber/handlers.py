@@ -20,6 +20,7 @@ from services.common.outputs import output_file_id, save_output
 from services.common.scratch import job_scratch
 
 from .adapters.whisper import WhisperEngine, decode
+from .diarize import Diarizer
 from .errors import Cancelled
 from .metrics import AUDIO_SECONDS
 from .subtitles import build_cues, to_srt, to_vtt, words_of
@@ -44,6 +45,7 @@ class TranscriberJobs:
         # never hold up the downloads and decodes of the others (asyncio's default pool
         # has cores + 4 threads).
         self._threads = ThreadPoolExecutor(max(1, slots), thread_name_prefix="job")
+        self._diarizer = Diarizer()
         self._arriving = 0  # jobs downloading and decoding, not yet with the engine
 
     def close(self) -> None:
@@ -76,7 +78,8 @@ class TranscriberJobs:
         # Cues are cut from word timings (also what makes batched decoding usable here).
         result = await self._run_model(ctx, options.model_copy(update={"word_timestamps": True}))
         cues = build_cues(words_of(result.segments), options)
-        content = to_srt(cues) if options.format == "srt" else to_vtt(cues)
+        labels = options.diarize and options.speaker_labels
+        content = to_srt(cues, labels) if options.format == "srt" else to_vtt(cues)
         name = f"subtitles.{options.format}"
         file_id = output_file_id(ctx.run.job_id, name)
         output = await save_output(
@@ -93,11 +96,14 @@ class TranscriberJobs:
             content=content,
             cue_count=len(cues),
             language=result.language,
+            speakers=result.speakers,
         )
         return Outcome(result=srt_result, outputs=[output], language=result.language)
 
     async def _run_model(self, ctx: JobContext, options: TranscribeOptions) -> TranscribeResult:
         run = ctx.run
+        if options.diarize:  # speakers are found per word: the words are needed
+            options = options.model_copy(update={"word_timestamps": True})
         QUEUE_WAIT.labels(type=run.type.value).observe(
             max(0.0, (datetime.now(UTC) - run.occurred_at).total_seconds())
         )
@@ -120,7 +126,13 @@ class TranscriberJobs:
                 ctx.report_progress,
                 ctx.cancelled,
             )
+            if options.diarize:
+                result = await asyncio.get_running_loop().run_in_executor(
+                    self._threads, self._diarizer.label, audio, result, options
+                )
         except Cancelled as exc:
             raise JobCancelledError from exc
+        if ctx.cancelled():
+            raise JobCancelledError
         AUDIO_SECONDS.inc(result.duration_s)
         return result

@@ -8,7 +8,9 @@ in time order, never overlap and are timed in whole milliseconds. Every cue last
 least `MIN_CUE_MS` (0.5 s), or until the next cue starts when that is sooner: never 0.
 Consecutive cues keep at least `min_cue_gap_ms` between them where the timing allows;
 the gap is shrunk rather than a cue cut below 0.5 s. Words sharing one instant (a
-segment of no duration) give cues one after the other from that instant.
+segment of no duration) give cues one after the other from that instant. With speakers
+(diarization), a cue never spans a change of speaker: SRT prefixes the speaker's label
+(not counted in the line width), VTT writes a voice span.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class TimedWord:
     start: float
     end: float
     text: str
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Cue:
     start: float
     end: float
     lines: tuple[str, ...]
+    speaker: str | None = None
 
     @property
     def text(self) -> str:
@@ -51,26 +55,30 @@ def words_of(segments: Sequence[Segment]) -> list[TimedWord]:
     out: list[TimedWord] = []
     for seg in segments:
         if seg.words:
-            out += [TimedWord(w.start, w.end, w.word.strip()) for w in seg.words if w.word.strip()]
+            out += [
+                TimedWord(w.start, w.end, w.word.strip(), w.speaker or seg.speaker)
+                for w in seg.words
+                if w.word.strip()
+            ]
         else:
-            out += _spread(seg.start, seg.end, seg.text.split())
+            out += _spread(seg.start, seg.end, seg.text.split(), seg.speaker)
     # Whisper's word times can step back a little: keep them monotonic.
     fixed: list[TimedWord] = []
     last = 0.0
     for w in out:
         start = max(w.start, last)
         end = max(w.end, start)
-        fixed.append(TimedWord(start, end, w.text))
+        fixed.append(TimedWord(start, end, w.text, w.speaker))
         last = start
     return fixed
 
 
-def _spread(start: float, end: float, tokens: list[str]) -> list[TimedWord]:
+def _spread(start: float, end: float, tokens: list[str], speaker: str | None) -> list[TimedWord]:
     total = sum(len(t) for t in tokens) or 1
     out, t = [], start
     for token in tokens:
         step = (end - start) * len(token) / total
-        out.append(TimedWord(t, t + step, token))
+        out.append(TimedWord(t, t + step, token, speaker))
         t += step
     return out
 
@@ -120,6 +128,7 @@ def build_cues(words: Iterable[TimedWord], opts: SrtOptions) -> list[Cue]:
             g[0].start,
             min(g[-1].end, g[0].start + opts.max_cue_duration_s),
             tuple(balanced([w.text for w in g], opts.max_chars_per_line)),
+            g[0].speaker,
         )
         for g in groups
     ]
@@ -127,6 +136,8 @@ def build_cues(words: Iterable[TimedWord], opts: SrtOptions) -> list[Cue]:
 
 
 def _must_break(current: list[TimedWord], word: TimedWord, opts: SrtOptions) -> bool:
+    if word.speaker != current[-1].speaker:
+        return True
     texts = [w.text for w in current] + [word.text]
     if len(wrap(texts, opts.max_chars_per_line)) > opts.max_lines_per_cue:
         return True
@@ -160,7 +171,7 @@ def _space(cues: list[Cue], gap_ms: int) -> list[Cue]:
             if end > nxt - gap_ms:
                 end = max(nxt - gap_ms, min(own, start + MIN_CUE_MS))
             end = min(end, nxt)
-        out.append(Cue(start / 1000, end / 1000, cue.lines))
+        out.append(Cue(start / 1000, end / 1000, cue.lines, cue.speaker))
         floor = end
     return out
 
@@ -169,10 +180,16 @@ def _ms(seconds: float) -> int:
     return round(seconds * 1000)
 
 
-def to_srt(cues: Sequence[Cue]) -> str:
+def to_srt(cues: Sequence[Cue], speaker_labels: bool = False) -> str:
+    """SRT; with `speaker_labels`, each cue of a known speaker starts "SPEAKER_00: "."""
     composed: str = srt.compose(
         [
-            srt.Subtitle(i + 1, dt.timedelta(seconds=c.start), dt.timedelta(seconds=c.end), c.text)
+            srt.Subtitle(
+                i + 1,
+                dt.timedelta(seconds=c.start),
+                dt.timedelta(seconds=c.end),
+                f"{c.speaker}: {c.text}" if speaker_labels and c.speaker else c.text,
+            )
             for i, c in enumerate(cues)
         ],
         reindex=False,
@@ -189,7 +206,15 @@ def _vtt_time(seconds: float) -> str:
 
 
 def to_vtt(cues: Sequence[Cue]) -> str:
+    """WebVTT; a cue of a known speaker is a voice span (`<v SPEAKER_00>…</v>`)."""
     doc = webvtt.WebVTT(
-        captions=[webvtt.Caption(_vtt_time(c.start), _vtt_time(c.end), c.text) for c in cues]
+        captions=[
+            webvtt.Caption(
+                _vtt_time(c.start),
+                _vtt_time(c.end),
+                f"<v {c.speaker}>{c.text}</v>" if c.speaker else c.text,
+            )
+            for c in cues
+        ]
     )
     return str(doc.content)
