@@ -90,6 +90,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m tests.bench.run
 	$(BIN)/python -m tests.bench.batching
 	$(BIN)/python -m tests.bench.scale
+	$(BIN)/python -m tests.bench.diarization
 
 # The transcriber on CUDA against faster-whisper on the same GPU; skips (exit 0, saying
 # why) where there is no NVIDIA GPU.

@@ -6,7 +6,9 @@ the asked indices, non-empty texts and no timing in them; otherwise the chunk is
 once more, then keeps its original text and is reported. A line of only whitespace in
 an accepted text would end the cue in the written file: it is dropped (the answer is
 not refused for it), the rest of the model's text is kept. Timestamps and cue count of
-the output are those of the input, always: only `content` is ever replaced.
+the output are those of the input, always: only `content` is ever replaced. A speaker
+label the transcriber wrote (`SPEAKER_00: ` at a cue's start) is not sent: the model
+sees the words only, and the label is put back in front of its text.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from typing import Any
 import srt
 
 TIMING = re.compile(r"\d{1,2}:\d{2}:\d{2}[,.]\d{3}|-->")
+SPEAKER_LABEL = re.compile(r"^(SPEAKER_\d{2,}): ")
+
+
+def split_label(content: str) -> tuple[str, str]:
+    """("SPEAKER_00: ", "words") for a labelled cue, ("", content) otherwise."""
+    found = SPEAKER_LABEL.match(content)
+    return (found.group(0), content[found.end() :]) if found else ("", content)
+
+
 CONTEXT_CUES = 2
 
 FIX_PROMPT = (
@@ -95,9 +106,12 @@ def chunk(cues: list[srt.Subtitle], size: int) -> list[Chunk]:
 def messages(chunk_: Chunk, system_prompt: str) -> list[dict[str, str]]:
     # Cues are numbered within the chunk (0..n-1): the model never sees real indices or times.
     payload = {
-        "context_before": [c.content for c in chunk_.before],
-        "cues": {key: cue.content for key, cue in zip(chunk_.keys, chunk_.cues, strict=True)},
-        "context_after": [c.content for c in chunk_.after],
+        "context_before": [split_label(c.content)[1] for c in chunk_.before],
+        "cues": {
+            key: split_label(cue.content)[1]
+            for key, cue in zip(chunk_.keys, chunk_.cues, strict=True)
+        },
+        "context_after": [split_label(c.content)[1] for c in chunk_.after],
     }
     return [
         {"role": "system", "content": f"{system_prompt}\n\n{ANSWER_FORMAT}"},
@@ -166,7 +180,8 @@ def apply(
 ) -> None:
     """Write a chunk's accepted texts (or keep its originals) into the outcome."""
     for key, cue in zip(chunk_.keys, chunk_.cues, strict=True):
-        new = texts[key] if texts is not None else cue.content
+        label = split_label(cue.content)[0]
+        new = label + split_label(texts[key])[1] if texts is not None else cue.content
         if texts is None:
             outcome.kept += 1
         elif new != cue.content:

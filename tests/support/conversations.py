@@ -91,7 +91,11 @@ SCRIPTS: list[tuple[str, tuple[str, ...], list[int]]] = [
     ("two-alternating", ("en-us+m3", "en-us+f3"), [0, 1] * 5),
     ("two-uneven", ("en-us+m1", "en-us+f4"), [0, 0, 1, 0, 0, 1, 1, 0, 1, 0]),
     ("three", ("en-us+m3", "en-us+f3", "en-us+m7"), [0, 1, 2, 0, 2, 1, 0, 1, 2, 0]),
-    ("four", ("en-us+m3", "en-us+f3", "en-us+m7", "en-us+f4"), [0, 1, 2, 3, 1, 0, 3, 2, 0, 1, 2, 3]),
+    (
+        "four",
+        ("en-us+m3", "en-us+f3", "en-us+m7", "en-us+f4"),
+        [0, 1, 2, 3, 1, 0, 3, 2, 0, 1, 2, 3],
+    ),
     ("two-similar-men", ("en-us+m1", "en-us+m3"), [0, 1] * 5),
     ("one", ("en-us+f3",), [0] * 6),
 ]

@@ -54,6 +54,6 @@ def windows(regions: Sequence[tuple[float, float]], duration_s: float) -> list[W
         while t + WINDOW_S <= end + 1e-9:
             out.append(Window(t, t + WINDOW_S))
             t += step
-        if out[-1].end < end - step / 2:  # the stretch's tail
+        if out[-1].end < end - 1e-6:  # the stretch's tail
             out.append(Window(end - WINDOW_S, end))
     return sorted((w for w in out if w.end > w.start), key=lambda w: w.start)
