@@ -91,6 +91,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m tests.bench.batching
 	$(BIN)/python -m tests.bench.scale
 	$(BIN)/python -m tests.bench.diarization
+	$(BIN)/python -m tests.bench.uploads
 
 # The transcriber on CUDA against faster-whisper on the same GPU; skips (exit 0, saying
 # why) where there is no NVIDIA GPU.

@@ -24,9 +24,9 @@ VOICE = re.compile(r"^\s*<v(?:\.[\w.-]+)?\s+([^>]+)>")
 def read_cues(data: bytes, name: str) -> list[srt.Subtitle]:
     """The cues of an SRT or WebVTT file, in time order; UnreadableMedia when it has
     none or is neither format."""
-    text = _decode(data)
+    text = _decode(data).lstrip()
     try:
-        if text.lstrip().startswith("WEBVTT"):
+        if text.startswith("WEBVTT"):
             cues = _vtt_cues(text)
         else:
             cues = [c for c in srt.parse(text) if c.content.strip()]
@@ -58,6 +58,9 @@ def write_srt(cues: list[srt.Subtitle], path: Path) -> Path:
 
 
 def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with its BOM (Windows tools), else Latin-1."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

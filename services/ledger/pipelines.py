@@ -70,17 +70,20 @@ def next_step(
     """The job to create after step `index` completed, or None if it was the last."""
     if not remaining:
         return None
-    if not completed.outputs:
-        return None  # nothing to feed on: the caller fails the pipeline
-    primary = completed.outputs[0]
-    head, *rest = step_files.after_completion(remaining, index, primary)
+    primary = completed.outputs[0] if completed.outputs else None
+    if primary is not None:
+        remaining = step_files.after_completion(remaining, index, primary)
+    head, *rest = remaining
+    file = step_files.source_of(head, primary)
+    if file is None:
+        return None  # nothing to run on (submission checks make this unreachable)
     return NextStep(
         job_id=step_job_id(root_id, index + 1),
         root_id=root_id,
         index=index + 1,
         type=head["type"],
         options=head.get("options", {}),
-        file=step_files.source_of(head, primary),
+        file=file,
         attachments=step_files.attached(head),
         remaining=rest,
     )

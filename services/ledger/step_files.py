@@ -89,11 +89,14 @@ def after_completion(
     return out
 
 
-def source_of(step: dict[str, Any], previous: OutputFile) -> InputFile:
-    """What a step runs on: its resolved `source`, else the previous step's output."""
+def source_of(step: dict[str, Any], previous: OutputFile | None) -> InputFile | None:
+    """What a step runs on: its resolved `source`, else the previous step's output (a
+    step after one that made no file, such as `summarize`, must name its `input`)."""
     src = step.get("source")
     if src:
         return InputFile(UUID(src["file_id"]), src["key"], src.get("filename"), src.get("sha256"))
+    if previous is None:
+        return None
     return InputFile(previous.id, previous.object_key, previous.filename, previous.sha256)
 
 

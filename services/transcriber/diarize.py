@@ -15,7 +15,7 @@ from contracts import TranscribeOptions, TranscribeResult
 from services.common.errors import InvalidOptions
 from services.common.logging import get_logger
 
-from .adapters.voice_encoder import SAMPLE_RATE, EncoderMissing, VoiceEncoder
+from .adapters.voice_encoder import SAMPLE_RATE, EncoderMissing, VoiceEncoder, weights_path
 from .diarization import clustering, speakers
 from .diarization.windows import speech_regions, windows
 
@@ -28,15 +28,17 @@ class Diarizer:
         self._encoder: VoiceEncoder | None = None
         self._loading = threading.Lock()
 
-    def available(self) -> bool:
+    def check_available(self) -> None:
+        """InvalidOptions unless this process can diarize (the extra is installed)."""
+        if self._encoder is not None:
+            return
         try:
-            from .adapters.voice_encoder import weights_path
-
             weights_path()
             import torch  # noqa: F401
-        except (EncoderMissing, ImportError):
-            return False
-        return True
+        except (EncoderMissing, ImportError) as exc:
+            raise InvalidOptions(
+                f"diarize: this transcriber cannot diarize ({exc}); install the `diarization` extra"
+            ) from exc
 
     def _loaded(self) -> VoiceEncoder:
         with self._loading:

@@ -104,6 +104,7 @@ class TranscriberJobs:
         run = ctx.run
         if options.diarize:  # speakers are found per word: the words are needed
             options = options.model_copy(update={"word_timestamps": True})
+            self._diarizer.check_available()  # before an hour of audio is transcribed
         QUEUE_WAIT.labels(type=run.type.value).observe(
             max(0.0, (datetime.now(UTC) - run.occurred_at).total_seconds())
         )

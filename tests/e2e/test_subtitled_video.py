@@ -300,17 +300,31 @@ def test_one_request_makes_a_video_with_subtitles_in_two_languages(
             "is not a step before 1",
         ),
         ([{"type": "fix_srt", "input": {"from": "input"}}], "cannot run on the pipeline's input"),
-        ([{"type": "summarize"}, {"type": "fix_srt", "input": {"from_step": 0}}], None),
     ],
 )
 def test_step_references_are_checked_at_submission(
-    api: Api, video: Path, then: list[dict], words: str | None
+    api: Api, video: Path, then: list[dict], words: str
 ) -> None:
     body = {"type": "generate_srt", "file_id": api.upload(video)["id"], "then": then}
     r = api.http.post("/v1/jobs", json=body)
-    if words is None:  # summarize, then fix_srt on step 0's subtitles: a valid chain
-        assert r.status_code == 202, r.text
-        api.http.post(f"/v1/jobs/{r.json()['id']}/cancel")
-        return
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "invalid_request" and words in r.json()["error"]["message"]
+
+
+def test_a_step_after_one_that_makes_no_file_runs_on_the_file_it_names(
+    api: Api, llm: FakeLlm, speech_wav: Path
+) -> None:
+    """generate_srt → summarize (a result, no file) → fix_srt of step 0's subtitles."""
+    llm.behaviour = "fix"
+    job = api.submit(
+        api.upload(speech_wav)["id"],
+        type="generate_srt",
+        options={"language": "en"},
+        then=[{"type": "summarize"}, {"type": "fix_srt", "input": {"from_step": 0}}],
+    )
+    done = api.wait(job["id"], 300)
+    assert done["status"] == "completed", done["error"]
+    assert [s["status"] for s in done["steps"]] == ["completed"] * 3
+    assert "changed_cues" in done["result"]  # the last step's (fix_srt's) result
+    fixed = api.get(done["steps"][2]["job_id"])
+    assert fixed["file_id"] == api.get(done["steps"][1]["job_id"])["file_id"]  # step 0's SRT

@@ -35,7 +35,11 @@ def test_words_close_together_make_one_region_and_windows_cover_it() -> None:
 
 
 def test_a_long_file_gets_at_most_max_windows() -> None:
-    assert len(windows([(0.0, 36_000.0)], 36_000.0)) <= MAX_WINDOWS + 1
+    assert len(windows([(0.0, 36_000.0)], 36_000.0)) <= MAX_WINDOWS
+    words = [(t * 1.3, t * 1.3 + 0.4) for t in range(6000)]  # 2 hours of single words
+    many = windows(speech_regions(words), 7800.0)
+    assert len(many) == MAX_WINDOWS
+    assert many[0].start < 10 and many[-1].end > 7700  # spread over the whole file
 
 
 def blobs(sizes: list[int], seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -153,3 +157,14 @@ def test_the_fixer_never_shows_the_model_a_label_and_puts_it_back() -> None:
     outcome = fixer.Outcome(cues=[])
     fixer.apply(chunk, {"0": "the cat", "1": "SPEAKER_03: No label here"}, None, outcome)
     assert [c.content for c in outcome.cues] == ["SPEAKER_01: the cat", "No label here"]
+
+
+def test_segments_without_words_take_a_neighbours_speaker_and_ids_are_renumbered() -> None:
+    silent = Segment(start=0.0, end=0.5, text=" (music)", id=0)
+    talk = seg(1.0, 2.0, (1.0, 1.4, "Hi"), (1.5, 2.0, "you")).model_copy(update={"id": 1})
+    out = speakers.apply([silent, talk], [4, 2])
+    assert [(s.id, s.speaker) for s in out] == [
+        (0, "SPEAKER_00"),
+        (1, "SPEAKER_00"),
+        (2, "SPEAKER_01"),
+    ]

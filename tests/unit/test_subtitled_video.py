@@ -98,6 +98,13 @@ def cue(start: float, end: float, text: str = "x") -> srt.Subtitle:
     return srt.Subtitle(0, timedelta(seconds=start), timedelta(seconds=end), text)
 
 
+def test_a_vtt_after_blank_lines_and_a_utf16_srt_are_read() -> None:
+    vtt = b"\n\nWEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n"
+    assert [c.content for c in subtitle_files.read_cues(vtt, "a.vtt")] == ["hi"]
+    utf16 = "1\n00:00:01,000 --> 00:00:02,000\nGrüße\n".encode("utf-16")
+    assert [c.content for c in subtitle_files.read_cues(utf16, "a.srt")] == ["Grüße"]
+
+
 def test_cues_are_shifted_by_the_trim_and_cut_at_the_end() -> None:
     cues = [cue(0, 1, "a"), cue(1.5, 3, "b"), cue(4, 12, "c"), cue(20, 21, "d")]
     fitted = subtitle_files.fit(cues, start_s=1.0, duration_s=5.0)
@@ -242,3 +249,24 @@ def test_each_step_reads_what_it_names_once_that_is_known() -> None:
     ConvertOptions.model_validate(second.options)  # what the converter will parse
     again = pipelines.next_step(root, 1, first.remaining, completed(first.job_id, german))
     assert again == second  # a redelivered completion: the same step, the same files
+
+
+def test_a_step_after_one_without_a_file_runs_on_what_it_names() -> None:
+    """generate_srt (0) → summarize (1, no file) → fix_srt of step 0's output (2)."""
+    root = uuid4()
+    stored = [
+        s.model_dump(mode="json", exclude_none=True)
+        for s in steps({"type": "summarize"}, {"type": "fix_srt", "input": {"from_step": 0}})
+    ]
+    english = output("subtitles.srt")
+    first = pipelines.next_step(root, 0, stored, completed(root, english))
+    assert first is not None and first.file.id == english.id
+    summary = JobCompleted(
+        job_id=first.job_id,
+        result=SrtResult(file_id=uuid4(), format="srt", content="", cue_count=0, language="en"),
+        outputs=[],
+    )
+    second = pipelines.next_step(root, 1, first.remaining, summary)
+    assert second is not None and second.type == "fix_srt" and second.file.id == english.id
+    lost = [{"type": "fix_srt", "options": {}}]  # no input named, and no file before it
+    assert pipelines.next_step(root, 1, lost, summary) is None

@@ -37,27 +37,39 @@ def weights_path() -> Path:
     return path
 
 
-def gain(audio: np.ndarray) -> float:
-    """resemblyzer's volume normalisation to -30 dBFS, as a factor (only ever louder)."""
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
+def gain(audio: np.ndarray, block: int = 1 << 20) -> float:
+    """resemblyzer's volume normalisation to -30 dBFS, as a factor (only ever louder);
+    the mean square summed a block at a time (no squared copy of a long file)."""
+    if not audio.size:
+        return 1.0
+    total = sum(
+        float(np.dot(piece, piece))
+        for piece in (audio[i : i + block].astype(np.float64) for i in range(0, audio.size, block))
+    )
+    rms = (total / audio.size) ** 0.5
     if rms <= 0:
         return 1.0
     return float(max(1.0, 10 ** ((TARGET_DBFS - 20 * np.log10(rms)) / 20)))
 
 
 def mel_frames(audio: np.ndarray, factor: float = 1.0, block: int = 6000) -> np.ndarray:
-    """(frames, 40) power mel spectrogram, one frame every 10 ms, as resemblyzer's;
-    computed `block` frames at a time (a long file's frames would not fit at once)."""
+    """(frames, 40) power mel spectrogram, one frame every 10 ms, as resemblyzer's
+    (centred: the signal is taken as zero outside); `block` frames at a time, each
+    from its own slice of `audio` (a long file is never copied whole)."""
     from faster_whisper.feature_extractor import FeatureExtractor
 
     filters = FeatureExtractor.get_mel_filters(SAMPLE_RATE, N_FFT, n_mels=N_MELS).T
     window = np.hanning(N_FFT + 1)[:-1].astype(np.float32)  # periodic, as librosa's
-    padded = np.pad(audio.astype(np.float32, copy=False), N_FFT // 2)
-    count = 1 + (len(padded) - N_FFT) // HOP
-    out = np.empty((max(0, count), N_MELS), dtype=np.float32)
+    count = 1 + len(audio) // HOP
+    out = np.empty((count, N_MELS), dtype=np.float32)
     for first in range(0, count, block):
         n = min(block, count - first)
-        piece = padded[first * HOP : first * HOP + (n - 1) * HOP + N_FFT] * factor
+        start = first * HOP - N_FFT // 2  # frame j is centred on sample j * HOP
+        stop = start + (n - 1) * HOP + N_FFT
+        piece = np.zeros(stop - start, dtype=np.float32)
+        lo, hi = max(0, start), min(len(audio), stop)
+        piece[lo - start : hi - start] = audio[lo:hi]
+        piece *= factor
         frames = np.lib.stride_tricks.sliding_window_view(piece, N_FFT)[::HOP]
         power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
         out[first : first + n] = power @ filters
@@ -78,7 +90,13 @@ class VoiceEncoder:
         net.lstm = nn.LSTM(N_MELS, 256, 3, batch_first=True)
         net.linear = nn.Linear(256, 256)
         checkpoint = torch.load(weights_path(), map_location="cpu", weights_only=True)
-        net.load_state_dict(checkpoint["model_state"], strict=False)
+        loaded = net.load_state_dict(checkpoint["model_state"], strict=False)
+        unexpected = [k for k in loaded.unexpected_keys if not k.startswith("similarity_")]
+        if loaded.missing_keys or unexpected:  # another resemblyzer's layout: never guess
+            raise EncoderMissing(
+                f"resemblyzer's weights do not fit (missing {loaded.missing_keys}, "
+                f"unexpected {unexpected}): install resemblyzer==0.1.4"
+            )
         net.eval()
         self._net = net
 

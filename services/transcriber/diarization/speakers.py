@@ -52,12 +52,22 @@ def apply(segments: Sequence[Segment], clusters: Sequence[int]) -> list[Segment]
     out: list[Segment] = []
     for seg in segments:
         words = seg.words or []
-        if not words:
+        if not words:  # no words to go by: the speaker before it (or after, at the start)
             out.append(seg.model_copy(update={"speaker": out[-1].speaker if out else None}))
             continue
         labelled = [w.model_copy(update={"speaker": names[next(it)]}) for w in words]
         out += _split(seg, labelled)
-    return out
+    first = next((s.speaker for s in out if s.speaker is not None), None)
+    renumber = all(s.id is not None for s in segments)
+    return [
+        s.model_copy(
+            update={
+                "speaker": s.speaker or first,
+                **({"id": i} if renumber else {}),
+            }
+        )
+        for i, s in enumerate(out)
+    ]
 
 
 def _split(seg: Segment, words: list[Word]) -> list[Segment]:

@@ -3,7 +3,7 @@
 The transcript's words already say where speech is, so no second VAD runs. Each stretch
 of speech (words less than `JOIN_GAP_S` apart) is covered by `WINDOW_S` windows every
 `STEP_S`; a stretch shorter than one window gets one window around its middle. A very
-long file steps further, so that at most `MAX_WINDOWS` windows are clustered (the
+long file steps further, and at most `MAX_WINDOWS` windows (an even subset) are clustered (the
 clustering holds every pairwise distance: 4,000 windows are 64 MB).
 """
 
@@ -56,4 +56,8 @@ def windows(regions: Sequence[tuple[float, float]], duration_s: float) -> list[W
             t += step
         if out[-1].end < end - 1e-6:  # the stretch's tail
             out.append(Window(end - WINDOW_S, end))
-    return sorted((w for w in out if w.end > w.start), key=lambda w: w.start)
+    kept = sorted((w for w in out if w.end > w.start), key=lambda w: w.start)
+    if len(kept) > MAX_WINDOWS:  # many short stretches: an even subset of their windows
+        every = len(kept) / MAX_WINDOWS
+        kept = [kept[int(i * every)] for i in range(MAX_WINDOWS)]
+    return kept
