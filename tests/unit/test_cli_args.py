@@ -252,6 +252,12 @@ def test_transcribe_defaults_to_text_and_fix_to_srt() -> None:
     vtt = transcribe_plan(Format.VTT, None, False, None)
     assert (vtt.type, vtt.options, vtt.suffix) == ("generate_srt", {"format": "vtt"}, ".vtt")
     assert transcribe_plan(Format.JSON, None, False, None).suffix == ".json"
+    labelled = transcribe_plan(Format.VTT, None, False, None, diarize=True)
+    assert (labelled.type, labelled.options) == ("generate_srt", {"format": "vtt", "diarize": True})
+    assert transcribe_plan(Format.JSON, "en", False, None, True).options == {
+        "language": "en",
+        "diarize": True,
+    }
 
 
 def test_translate_needs_a_language() -> None:

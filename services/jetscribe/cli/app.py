@@ -107,6 +107,9 @@ def transcribe(
         str | None,
         typer.Option("--translate", metavar="LANG", help="Translate the subtitles to LANG."),
     ] = None,
+    diarize: Annotated[
+        bool, typer.Option("--diarize", help="Label who speaks (SPEAKER_00, ...).")
+    ] = False,
     out: Out = Path("."),
     no_wait: NoWait = False,
     json: Json = False,
@@ -116,7 +119,7 @@ def transcribe(
 ) -> None:
     """Transcripts or subtitles: each result is written to OUT/<input stem>.<format>."""
     try:
-        plan = transcribe_plan(fmt, language, fix, translate)
+        plan = transcribe_plan(fmt, language, fix, translate, diarize)
     except PlanError as exc:
         raise _usage(exc) from exc
     _run(

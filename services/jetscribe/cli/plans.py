@@ -62,10 +62,15 @@ def _language(language: str | None) -> dict[str, Any]:
 
 
 def transcribe_plan(
-    fmt: Format | None, language: str | None, fix: bool, translate: str | None
+    fmt: Format | None,
+    language: str | None,
+    fix: bool,
+    translate: str | None,
+    diarize: bool = False,
 ) -> Plan:
     """`transcribe`: the text or JSON transcript, or subtitles (srt, vtt); `--fix` and
-    `--translate` chain fix_srt / translate_srt after generate_srt (SRT only)."""
+    `--translate` chain fix_srt / translate_srt after generate_srt (SRT only);
+    `--diarize` labels who speaks."""
     chained = fix or translate is not None
     chosen = fmt or (Format.SRT if chained else Format.TEXT)
     if chained and chosen is not Format.SRT:
@@ -78,14 +83,16 @@ def transcribe_plan(
     if translate is not None and not translate.strip():
         raise PlanError("--translate needs a target language, e.g. German or de", "--translate")
     suffix = FORMAT_SUFFIX[chosen.value]
+    speakers = {"diarize": True} if diarize else {}
     if chosen in (Format.TEXT, Format.JSON):
-        return Plan("transcribe", _language(language), suffix=suffix, writes=chosen.value)
+        options = {**_language(language), **speakers}
+        return Plan("transcribe", options, suffix=suffix, writes=chosen.value)
     then: list[dict[str, Any]] = []
     if fix:
         then.append({"type": "fix_srt", "options": _language(language)})
     if translate is not None:
         then.append({"type": "translate_srt", "options": {"target_language": translate.strip()}})
-    options = {"format": chosen.value, **_language(language)}
+    options = {"format": chosen.value, **_language(language), **speakers}
     return Plan("generate_srt", options, then, suffix=suffix, writes=chosen.value)
 
 
