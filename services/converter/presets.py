@@ -92,8 +92,9 @@ PRESETS: dict[str, Preset] = {
 
 # The subtitle codec each container carries text tracks in.
 SUBTITLE_CODECS = {"mp4": "mov_text", "mkv": "srt", "webm": "webvtt"}
-# libass's numpad alignment: 2 bottom centre, 5 middle centre, 8 top centre.
-ALIGNMENT = {"bottom": 2, "middle": 5, "top": 8}
+# force_style's Alignment, which ffmpeg's SRT-to-ASS style reads in the legacy SSA
+# numbering (1-3 bottom, +4 top, +8 middle): 2 bottom, 6 top, 10 middle, each centred.
+ALIGNMENT = {"bottom": 2, "middle": 10, "top": 6}
 
 
 def output_name(options: ConvertOptions) -> str:

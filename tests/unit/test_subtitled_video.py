@@ -142,7 +142,7 @@ def test_burning_draws_the_first_file_and_adds_no_track() -> None:
     argv = build_command("ffmpeg", "in.mov", "out.mp4", options, True, ["/t/a.srt", "/t/b.srt"])
     vf = argv[argv.index("-vf") + 1]
     assert vf.startswith("scale=-2:min(ih\\,360),subtitles=filename='/t/a.srt'")
-    assert "Alignment=8" in vf and "FontSize=30" in vf and "PrimaryColour=&H0000CCFF" in vf
+    assert "Alignment=6" in vf and "FontSize=30" in vf and "PrimaryColour=&H0000CCFF" in vf
     assert "-map" not in argv and "-c:s" not in argv and "b.srt" not in " ".join(argv)
     assert track_args(options, 0) == []
     with pytest.raises(ValueError, match="quoted"):
