@@ -20,35 +20,29 @@ class Preset:
     output_args: dict[str, Any]
 
 
+# H.264 + AAC, shared by the MP4 and MKV presets.
+H264_AAC: dict[str, Any] = {
+    "vcodec": "libx264",
+    "acodec": "aac",
+    "pix_fmt": "yuv420p",
+    "preset": "veryfast",
+    "crf": 23,
+}
+
 PRESETS: dict[str, Preset] = {
     "mp4": Preset(
         "mp4",
         "video/mp4",
         "audio/mp4",
         True,
-        {
-            "vcodec": "libx264",
-            "acodec": "aac",
-            "pix_fmt": "yuv420p",
-            "preset": "veryfast",
-            "crf": 23,
-            "movflags": "+faststart",
-            "f": "mp4",
-        },
+        {**H264_AAC, "movflags": "+faststart", "f": "mp4"},
     ),
     "mkv": Preset(
         "mkv",
         "video/x-matroska",
         "audio/x-matroska",
         True,
-        {
-            "vcodec": "libx264",
-            "acodec": "aac",
-            "pix_fmt": "yuv420p",
-            "preset": "veryfast",
-            "crf": 23,
-            "f": "matroska",
-        },
+        {**H264_AAC, "f": "matroska"},
     ),
     "webm": Preset(
         "webm",
