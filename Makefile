@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs on a bare machine: PostgreSQL server binaries (the
 # embedded database of `make dev`/`make test`), espeak-ng (speech for the tests),
 # ffmpeg (the converter; the tests check ffmpeg reads our subtitles) and npm (the tests
-# validate the KEDA manifests with the KEDA schemas of an npm package).
-APT_PACKAGES := espeak-ng ffmpeg npm
+# validate the KEDA manifests with the KEDA schemas of an npm package), chromium and
+# chromium-driver (the web console's browser tests). Each is `package:command it installs`.
+APT_PACKAGES := espeak-ng:espeak-ng ffmpeg:ffmpeg npm:npm chromium:chromium \
+                chromium-driver:chromedriver
 # The npm packages of the deploy tests (installed from their lock file).
 DEPLOY_NODE := tests/deploy/node_modules/.package-lock.json
 export HF_HUB_OFFLINE := 1
@@ -40,7 +42,8 @@ install: $(STAMP)
 # Installs what the machine lacks, only where apt is usable (root on Debian/Ubuntu).
 system-deps:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for pc in $(APT_PACKAGES); do \
+	  command -v $${pc#*:} >/dev/null 2>&1 || missing="$$missing $${pc%%:*}"; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgres"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \

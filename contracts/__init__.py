@@ -56,6 +56,7 @@ from .options import (
     TranslateSrtOptions,
     parse_options,
 )
+from .queue import QueueStatsRequest, QueueStatsResponse, TypeQueue
 from .records import (
     ErrorInfo,
     FileRecord,
@@ -135,6 +136,8 @@ __all__ = [
     "Message",
     "OutputFile",
     "PipelineStep",
+    "QueueStatsRequest",
+    "QueueStatsResponse",
     "ResultBase",
     "ResultRef",
     "RunJob",
@@ -152,6 +155,7 @@ __all__ = [
     "TranscribeOptions",
     "TranscribeResult",
     "TranslateSrtOptions",
+    "TypeQueue",
     "WebhookAttempt",
     "WebhookDelivery",
     "Word",

@@ -32,6 +32,7 @@ from .ledger_api import (
     JobWebhooksResponse,
 )
 from .options import OPTIONS_BY_TYPE
+from .queue import QueueStatsRequest, QueueStatsResponse
 from .results import JobResult
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -54,6 +55,8 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "DeadLetter": DeadLetter,
     "DeadLetterListRequest": DeadLetterListRequest,
     "DeadLetterListResponse": DeadLetterListResponse,
+    "QueueStatsRequest": QueueStatsRequest,
+    "QueueStatsResponse": QueueStatsResponse,
 }
 for _model in OPTIONS_BY_TYPE.values():
     MESSAGES[_model.__name__] = _model
@@ -97,6 +100,11 @@ def asyncapi() -> dict[str, Any]:
             subjects.LEDGER_DEAD_LETTERS_LIST,
             "DeadLetterListRequest",
             "-> DeadLetterListResponse",
+        ),
+        "ledgerQueueStats": (
+            subjects.LEDGER_QUEUE_STATS,
+            "QueueStatsRequest",
+            "-> QueueStatsResponse",
         ),
     }
     return {

@@ -21,6 +21,13 @@ LEDGER_SUBMIT_CONSUMER = "ledger-submit"
 LEDGER_EVENTS_CONSUMER = "ledger-events"
 LEDGER_DEAD_LETTERS_CONSUMER = "ledger-dead-letters"
 
+REPLICAS_KV = "jetscribe_replicas"
+"""Key-value bucket where each worker replica says it is alive (`replica.<type>.<id>`,
+rewritten every `REPLICA_HEARTBEAT_S`; entries of a dead replica age out)."""
+
+REPLICA_HEARTBEAT_S = 20.0
+REPLICAS_KV_MAX_AGE_S = 60.0
+
 WORKERS_KV = "jetscribe_workers"
 """Key-value bucket where each worker pool announces what produces its results."""
 
@@ -40,6 +47,12 @@ def worker_consumer_name(job_type: JobType | str) -> str:
 
 def model_key(job_type: JobType | str) -> str:
     return f"model.{JobType(job_type).value}"
+
+
+def replica_key(job_type: JobType | str, replica: str) -> str:
+    """`replica` is kept to the characters a KV key allows."""
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in replica)
+    return f"replica.{JobType(job_type).value}.{safe}"
 
 
 def run_lease_key(job_id: object) -> str:

@@ -23,6 +23,7 @@ LEDGER_FILES_REGISTER = "ledger.files.register"
 LEDGER_FILES_GET = "ledger.files.get"
 LEDGER_FILES_DELETE = "ledger.files.delete"
 LEDGER_DEAD_LETTERS_LIST = "ledger.deadletters.list"
+LEDGER_QUEUE_STATS = "ledger.queue.stats"
 
 
 def run_subject(job_type: JobType | str) -> str:

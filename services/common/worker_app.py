@@ -9,6 +9,7 @@ slot_puller.py).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -28,6 +29,7 @@ from .job_runner import WORKER_ID, JobRunner
 from .lag import ConsumerLag
 from .logging import get_logger
 from .metrics import IN_FLIGHT, JOB_SECONDS, JOBS
+from .replica_beacon import ReplicaBeacon
 from .result_offload import ResultOffload
 from .run_lease import RunLeases
 from .scratch import sweep_leftovers
@@ -51,6 +53,7 @@ class Worker:
     js: JetStreamContext
     runners: list[JobRunner] = field(default_factory=list)
     pullers: list[SlotPuller] = field(default_factory=list)
+    identity: str | None = None
 
 
 async def run_worker(
@@ -76,6 +79,7 @@ async def run_worker(
     if swept:
         log.info("removed scratch directories of killed processes", count=swept)
     worker = await _connect(name, settings)
+    worker.identity = identity
     publisher = EventPublisher(worker.js, name)
     if identity is not None:
         await _announce(worker, handlers, identity)
@@ -186,10 +190,19 @@ async def _serve(worker: Worker, handlers: Mapping[JobType, Execute]) -> None:
     lag = ConsumerLag(
         worker.js, [(streams.JOBS_STREAM, streams.worker_consumer_name(t)) for t in handlers]
     )
+    beacon = ReplicaBeacon(
+        worker.js,
+        worker.name,
+        f"{WORKER_ID}-{os.getpid()}",  # one host may run several replicas (make dev)
+        handlers,
+        worker.identity,
+        stream_settings(settings).replicas,
+    )
     await worker.broker.start()
     for puller in worker.pullers:
         await puller.start()
     await lag.start()
+    await beacon.start()
     if settings.health_port:
         await health.start()
     log.info(f"{worker.name} started", handles=[t.value for t in handlers])
@@ -198,6 +211,7 @@ async def _serve(worker: Worker, handlers: Mapping[JobType, Execute]) -> None:
     finally:
         log.info(f"{worker.name} stopping", grace_s=settings.shutdown_grace_s)
         await lag.stop()
+        await beacon.stop()
         await _drain(worker)
         if settings.health_port:
             await health.stop()

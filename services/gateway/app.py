@@ -18,12 +18,14 @@ from .auth import Authenticator, authenticator
 from .middleware import RequestMetrics
 from .routes import (
     batches,
+    console,
     dead_letters,
     events,
     files,
     jobs,
     openai_audio,
     ops,
+    queue,
     transcribe_alias,
 )
 from .settings import GatewaySettings
@@ -78,8 +80,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         openai_audio,
         transcribe_alias,
         dead_letters,
+        queue,
         ops,
     ):
         app.include_router(routes.router)
     openapi.install(app)
+    console.install(app, settings)
     return app

@@ -61,6 +61,8 @@ ERROR_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/transcribe"): (400, 413, 422),
     ("GET", "/transcribe/{job_id}"): (404, 410, 422),
     ("GET", "/v1/dead-letters"): (403, 422),
+    ("GET", "/v1/queue"): (403,),
+    ("GET", "/v1/job-types"): (),
     ("POST", "/v1/audio/transcriptions"): AUDIO_STATUSES,
     ("POST", "/v1/audio/translations"): AUDIO_STATUSES,
 }

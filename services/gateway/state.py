@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from nats.aio.client import Client
 
+from contracts import ErrorCode
 from services.common.adapters.s3 import ObjectStore
 
 from .adapters.ledger import LedgerClient
 from .auth import Authenticator
+from .errors import ApiError
 from .settings import GatewaySettings
 
 
@@ -40,3 +42,10 @@ async def get_owner(request: Request) -> str:
 
 Res = Annotated[Resources, Depends(get_resources)]
 Owner = Annotated[str, Depends(get_owner)]
+
+
+def ensure_operator(res: Resources, owner: str) -> None:
+    """403 unless the tenant may read operator views (everyone in open mode)."""
+    settings = res.settings
+    if not (settings.auth_disabled or owner in settings.operator_tenants):
+        raise ApiError(403, ErrorCode.FORBIDDEN, "operator views are for operator tenants only")

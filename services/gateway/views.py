@@ -119,6 +119,50 @@ class TranscribeStatus(BaseModel):
     error: ErrorInfo | None
 
 
+class TypeQueueOut(BaseModel):
+    type: str
+    waiting: int = Field(description="Submitted, not started (`pending`).")
+    running: int = Field(description="A worker is on it (`processing`).")
+    failed_recently: int = Field(description="Failed in the last hour.")
+    completed_recently: int = Field(description="Completed in the last hour.")
+    oldest_waiting_s: float | None = Field(description="Age of the oldest waiting job.")
+    stream_undelivered: int | None = Field(
+        default=None, description="The worker consumer's messages not yet handed out."
+    )
+    stream_unacked: int | None = Field(
+        default=None, description="Handed out to a replica and not yet acknowledged."
+    )
+
+
+class WorkerPoolOut(BaseModel):
+    type: str
+    replicas: int = Field(description="Replicas whose heartbeat is current (< 60 s).")
+    models: list[str] = Field(default_factory=list, description="What they run.")
+    services: list[str] = Field(default_factory=list)
+
+
+class QueueOut(BaseModel):
+    at: datetime
+    types: list[TypeQueueOut]
+    pools: list[WorkerPoolOut]
+    dead_letters: int
+    nats_figures: bool = Field(description="false: NATS did not answer; stream figures absent.")
+
+
+class JobTypeOut(BaseModel):
+    type: str
+    input: Literal["media", "subtitles", "text"] = Field(
+        description="What `file_id` must be: audio/video, an SRT/VTT file, or either of "
+        "those or a transcript (summarize)."
+    )
+    description: str
+    options_schema: dict[str, Any] = Field(description="JSON Schema of `options`.")
+
+
+class JobTypeList(BaseModel):
+    items: list[JobTypeOut]
+
+
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool] = Field(description="nats, ledger, s3: whether each answers.")

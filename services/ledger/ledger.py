@@ -45,6 +45,7 @@ class Ledger:
         self.get_job = queries.get_job
         self.list_jobs = queries.list_jobs
         self.webhooks_of = queries.webhooks_of
+        self.queue_stats = queries.queue_stats
         self.register_file = files.register_file
         self.get_file = files.get_file
         self.delete_file = files.delete_file

@@ -1,4 +1,4 @@
-"""Use case: read jobs (one, a page, a job's webhook deliveries)."""
+"""Use case: read jobs (one, a page, a job's webhook deliveries, the queue by type)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from contracts import (
     JobResponse,
     JobWebhooksRequest,
     JobWebhooksResponse,
+    QueueStatsRequest,
+    QueueStatsResponse,
 )
 
 from .adapters.pg import Pool
 from .adapters.pg import jobs as pg_jobs
+from .adapters.pg import queue_stats as pg_queue_stats
 from .adapters.pg import webhooks as pg_webhooks
 from .adapters.pg.jobs import encode_cursor
 from .errors import job_not_found
@@ -55,6 +58,13 @@ class Queries:
         if await pg_jobs.get(self._pool, req.job_id, req.owner) is None:
             return JobWebhooksResponse(error=job_not_found(req.job_id))
         return JobWebhooksResponse(items=await pg_webhooks.of_job(self._pool, req.job_id))
+
+    async def queue_stats(self, req: QueueStatsRequest) -> QueueStatsResponse:
+        """Every tenant's jobs: the gateway answers it to operator tenants only."""
+        async with self._pool.acquire() as db:
+            types = await pg_queue_stats.by_type(db, req.window_s)
+            dead = await pg_queue_stats.dead_letter_count(db)
+        return QueueStatsResponse(types=types, dead_letters=dead)
 
 
 def fit_page(items: list[JobRecord], cursor: str | None, max_bytes: int) -> JobListResponse:

@@ -39,6 +39,8 @@ from contracts import (
     JobType,
     JobWebhooksRequest,
     JobWebhooksResponse,
+    QueueStatsRequest,
+    QueueStatsResponse,
     SubmitJob,
     WebhookDelivery,
     subjects,
@@ -204,6 +206,14 @@ class LedgerClient:
     async def dead_letters(self, limit: int, before: int | None) -> DeadLetterListResponse:
         req = DeadLetterListRequest(limit=limit, before=before)
         reply = await self._call(subjects.LEDGER_DEAD_LETTERS_LIST, req, DeadLetterListResponse)
+        if reply.error is not None:
+            raise LedgerReplyError.from_info(reply.error)
+        return reply
+
+    async def queue_stats(self) -> QueueStatsResponse:
+        reply = await self._call(
+            subjects.LEDGER_QUEUE_STATS, QueueStatsRequest(), QueueStatsResponse
+        )
         if reply.error is not None:
             raise LedgerReplyError.from_info(reply.error)
         return reply

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from contracts import DeadLetterListResponse, ErrorCode
+from contracts import DeadLetterListResponse
 
-from ..errors import ApiError
-from ..state import Owner, Res
+from ..state import Owner, Res, ensure_operator
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["operations"])
 MAX_ID = 2**63 - 1  # dead-letter ids are PostgreSQL bigints
@@ -27,7 +26,5 @@ async def list_dead_letters(
     """Every message a consumer terminated for good: subject, stream sequence,
     deliveries, reason and an excerpt. For tenants named in `OPERATOR_TENANTS` (in open
     mode, for everyone): dead letters are not scoped to a tenant."""
-    settings = res.settings
-    if not (settings.auth_disabled or owner in settings.operator_tenants):
-        raise ApiError(403, ErrorCode.FORBIDDEN, "dead letters are for operator tenants only")
+    ensure_operator(res, owner)
     return await res.ledger.dead_letters(limit, before)

@@ -29,6 +29,8 @@ from contracts import (
     JobResponse,
     JobWebhooksRequest,
     JobWebhooksResponse,
+    QueueStatsRequest,
+    QueueStatsResponse,
     first_error,
     subjects,
 )
@@ -76,6 +78,7 @@ def routes(ledger: Ledger) -> list[Route]:
             DeadLetterListResponse,
             ledger.dead_letters.list,
         ),
+        (subjects.LEDGER_QUEUE_STATS, QueueStatsRequest, QueueStatsResponse, ledger.queue_stats),
     ]
 
 
