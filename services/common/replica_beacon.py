@@ -13,6 +13,7 @@ import json
 import socket
 import time
 from collections.abc import Iterable
+from importlib import metadata
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
@@ -39,6 +40,13 @@ async def replicas_kv(js: JetStreamContext, replicas: int = 1) -> KeyValue:
         )
 
 
+def _version() -> str:
+    try:
+        return metadata.version("jetscribe")
+    except metadata.PackageNotFoundError:  # run from a source tree without installing
+        return "unknown"
+
+
 class ReplicaBeacon:
     def __init__(
         self,
@@ -58,6 +66,7 @@ class ReplicaBeacon:
                 "worker_id": worker_id,
                 "host": socket.gethostname(),
                 "model": identity,
+                "version": _version(),
                 "started_at": time.time(),
             }
         ).encode()

@@ -113,8 +113,8 @@ def main() -> None:
         start_services({**dev_env(root), **infra_env}, port, log_dir, children)
         wait_ready(children, timeout=180)
         print(
-            f"\njetscribe is ready: http://127.0.0.1:{port}  (API docs: "
-            f"http://127.0.0.1:{port}/docs)\nPress Ctrl-C to stop.\n",
+            f"\njetscribe is ready: open http://127.0.0.1:{port}/ (the web console; API "
+            f"docs: http://127.0.0.1:{port}/docs)\nPress Ctrl-C to stop.\n",
             flush=True,
         )
         while not stop.is_set():  # a service that exits is restarted with backoff

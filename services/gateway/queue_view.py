@@ -58,9 +58,10 @@ async def worker_pools(nc: Client) -> list[WorkerPoolOut]:
         pool = pools.setdefault(job_type, WorkerPoolOut(type=job_type, replicas=0))
         pool.replicas += 1
         pool.services = sorted({*pool.services, str(info.get("service", "?"))})
-        model = info.get("model")
-        if isinstance(model, str) and model not in pool.models:
-            pool.models.append(model)
+        for field, seen in (("model", pool.models), ("version", pool.versions)):
+            value = info.get(field)
+            if isinstance(value, str) and value not in seen:
+                seen.append(value)
     return [pools[t] for t in sorted(pools)]
 
 

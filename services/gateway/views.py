@@ -138,6 +138,7 @@ class WorkerPoolOut(BaseModel):
     type: str
     replicas: int = Field(description="Replicas whose heartbeat is current (< 60 s).")
     models: list[str] = Field(default_factory=list, description="What they run.")
+    versions: list[str] = Field(default_factory=list, description="jetscribe releases.")
     services: list[str] = Field(default_factory=list)
 
 

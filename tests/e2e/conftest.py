@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from services.devstack import infra
 from tests.support.fake_llm import FakeLlm
 from tests.support.infra import S3Endpoint
-from tests.support.stack import Stack, start_stack
+from tests.support.stack import Service, Stack, start_stack
 from tests.support.webhook_receiver import WebhookReceiver
 
 
@@ -56,6 +57,32 @@ def stack(
     )
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def extra_gateway(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., str]]:
+    """Another gateway replica on the same stack, with its own settings; its URL."""
+    started: list[Service] = []
+
+    def start(**env: str) -> str:
+        port = infra.free_port()
+        url = f"http://127.0.0.1:{port}"
+        service = Service(
+            "gateway",
+            {**stack["gateway"].env, "PORT": str(port), **env},
+            tmp_path_factory.mktemp("gw") / "gateway.log",
+            f"{url}/readyz",
+        )
+        service.start()
+        started.append(service)
+        service.wait_ready()
+        return url
+
+    yield start
+    for service in started:
+        service.stop()
 
 
 @pytest.fixture(scope="session")

@@ -20,9 +20,8 @@ import openai
 import pytest
 import srt
 
-from services.devstack import infra
 from tests.support import media
-from tests.support.stack import Service, Stack
+from tests.support.stack import Stack
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -56,32 +55,6 @@ def sdk(stack: Stack) -> Iterator[openai.OpenAI]:
     """The SDK as a user points it at jetscribe (open mode: any key will do)."""
     with openai.OpenAI(base_url=f"{stack.gateway_url}/v1", api_key="unused", max_retries=0) as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def extra_gateway(
-    stack: Stack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[..., str]]:
-    """Another gateway replica on the same stack, with its own settings; its URL."""
-    started: list[Service] = []
-
-    def start(**env: str) -> str:
-        port = infra.free_port()
-        url = f"http://127.0.0.1:{port}"
-        service = Service(
-            "gateway",
-            {**stack["gateway"].env, "PORT": str(port), **env},
-            tmp_path_factory.mktemp("gw") / "gateway.log",
-            f"{url}/readyz",
-        )
-        service.start()
-        started.append(service)
-        service.wait_ready()
-        return url
-
-    yield start
-    for service in started:
-        service.stop()
 
 
 def job_of(stack: Stack, headers: httpx.Headers) -> dict:

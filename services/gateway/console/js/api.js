@@ -136,3 +136,10 @@ async function readFrames(body, signal, onFrame) {
   reader.cancel().catch(() => {});
   return false;
 }
+
+let typesCache = null;
+/** The job types and their options' JSON Schema (GET /v1/job-types), fetched once. */
+export async function jobTypes() {
+  typesCache = typesCache || (await get("/v1/job-types")).items;
+  return typesCache;
+}

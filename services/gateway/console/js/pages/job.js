@@ -2,7 +2,7 @@
 // pipeline steps and batch children, cancel, and the results once it is done.
 
 import { followEvents, get, post, query } from "../api.js";
-import { errorBox, fill, h, when } from "../dom.js";
+import { bytes, errorBox, fill, h, when } from "../dom.js";
 import { jobTable, statusBadge } from "./jobs.js";
 import { results } from "./results.js";
 
@@ -44,6 +44,7 @@ export async function jobPage(root, jobId, signal) {
       events));
 
   let job = await get(`/v1/jobs/${jobId}`);
+  const input = job.file_id ? await get(`/v1/files/${job.file_id}`).catch(() => null) : null;
   let shownResult = false;
 
   function setProgress(p) {
@@ -65,6 +66,8 @@ export async function jobPage(root, jobId, signal) {
         job.started_at ? ` · started ${when(job.started_at)}` : "",
         job.finished_at ? ` · finished ${when(job.finished_at)}` : "",
         ` · attempt ${job.attempt}`),
+      input ? h("p", {}, "Input: ", h("span", { class: "filename" }, input.filename), " ",
+        h("span", { class: "muted" }, `${input.content_type}, ${bytes(input.size)}`)) : null,
       job.parent_id ? h("p", {}, "Part of ", h("a", { href: `#/jobs/${job.parent_id}` }, "its parent job")) : null);
     setProgress(job.status === "completed" ? 1 : job.progress);
     fill(actions, TERMINAL.has(job.status) ? null

@@ -1,10 +1,9 @@
 // Jobs: a filterable, paged table (GET /v1/jobs), refreshed while the first page shows.
 
-import { get, query } from "../api.js";
+import { get, jobTypes, query } from "../api.js";
 import { errorBox, fill, h, when } from "../dom.js";
 
 const STATUSES = ["pending", "processing", "completed", "failed", "cancelled", "expired"];
-const TYPES = ["transcribe", "generate_srt", "convert", "fix_srt", "translate_srt", "summarize", "batch"];
 const REFRESH_MS = 3000;
 
 export function statusBadge(status) {
@@ -19,7 +18,7 @@ export function progressCell(job) {
 }
 
 export function jobRow(job) {
-  return h("tr", { dataset: { jobId: job.id, status: job.status } },
+  return h("tr", { dataset: { jobId: job.id, status: job.status, type: job.type } },
     h("td", {}, h("a", { href: `#/jobs/${job.id}`, class: "mono" }, job.id.slice(0, 8))),
     h("td", {}, job.type),
     h("td", {}, statusBadge(job.status)),
@@ -39,6 +38,7 @@ export function jobTable(jobs) {
 }
 
 export async function jobsPage(root, params, signal) {
+  const types = [...(await jobTypes()).map((t) => t.type), "batch"];
   const filters = {
     status: params.get("status") || "",
     type: params.get("type") || "",
@@ -56,7 +56,7 @@ export async function jobsPage(root, params, signal) {
   const table = h("div", { id: "jobs-table" });
   const pager = h("div", { class: "pager" });
   fill(root, h("h1", {}, "Jobs"),
-    h("div", { class: "filters" }, pick("status", STATUSES), pick("type", TYPES), parent),
+    h("div", { class: "filters" }, pick("status", STATUSES), pick("type", types), parent),
     table, pager);
 
   function go() {  // the filters live in the address, so a filtered view can be shared

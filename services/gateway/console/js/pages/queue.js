@@ -27,11 +27,12 @@ function typesTable(types) {
 
 function poolsTable(pools) {
   return h("table", { class: "queue", id: "queue-pools" },
-    h("thead", {}, h("tr", {}, ["Job type", "Replicas alive", "Model", "Service"].map((c) => h("th", {}, c)))),
+    h("thead", {}, h("tr", {}, ["Job type", "Replicas alive", "Model", "Version", "Service"].map((c) => h("th", {}, c)))),
     h("tbody", {}, pools.length ? pools.map((p) => h("tr", { dataset: { type: p.type } },
       h("td", {}, p.type), h("td", { class: "n replicas" }, String(p.replicas)),
-      h("td", {}, p.models.join(", ") || "–"), h("td", {}, p.services.join(", "))))
-      : h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No worker replica is announcing itself."))));
+      h("td", {}, p.models.join(", ") || "–"), h("td", {}, p.versions.join(", ") || "–"),
+      h("td", {}, p.services.join(", "))))
+      : h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No worker replica is announcing itself."))));
 }
 
 function lettersTable(letters) {

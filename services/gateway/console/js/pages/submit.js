@@ -1,15 +1,9 @@
 // Submit: drop files (several make a batch), pick the job type, fill its options (a form
 // from the contracts' JSON Schema), add pipeline steps, then follow the job.
 
-import { get, post, upload } from "../api.js";
+import { jobTypes, post, upload } from "../api.js";
 import { bytes, errorBox, fill, h } from "../dom.js";
 import { FormError, optionsForm } from "../schema_form.js";
-
-let typesCache = null;
-async function jobTypes() {
-  typesCache = typesCache || (await get("/v1/job-types")).items;
-  return typesCache;
-}
 
 // Ready-made pipelines for the common wishes; each fills the form, nothing more.
 const RECIPES = [
