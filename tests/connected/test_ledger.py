@@ -23,6 +23,7 @@ from contracts import (
     JobStarted,
     JobStatus,
     OutputFile,
+    QueueStatsRequest,
     RunJob,
     SubmitJob,
     TranscribeResult,
@@ -279,3 +280,44 @@ async def test_a_completed_step_starts_the_next_one_on_its_output(ledger: Ledger
     assert step_id is not None
     step = (await ledger.ledger.get_job(JobGetRequest(job_id=step_id, owner="default"))).job
     assert step is not None and step.file_id == wav.id and step.type == "generate_srt"
+
+
+async def test_queue_stats_count_live_jobs_and_the_windows_outcomes_per_type(
+    ledger: LedgerFixture,
+) -> None:
+    file_id = await register(ledger)
+
+    async def submit(job_type: str) -> uuid.UUID:
+        job_id = uuid.uuid4()
+        await ledger.ledger.submit(
+            SubmitJob(job_id=job_id, type=job_type, file_id=file_id),  # type: ignore[arg-type]
+            source="test",
+            record_rejection=False,
+        )
+        return job_id
+
+    waiting, running, done, old = [await submit("transcribe") for _ in range(4)]
+    failed = await submit("generate_srt")
+    result = TranscribeResult(
+        text="hi", language="en", language_probability=1, duration_s=1, segments=[]
+    )
+    await ledger.ledger.ingest(
+        [
+            JobStarted(job_id=running),
+            JobCompleted(job_id=done, language="en", result=result),
+            JobCompleted(job_id=old, language="en", result=result),
+            JobFailed(job_id=failed, error=ErrorInfo(code="internal", message="boom")),
+        ]
+    )
+    await ledger.pool.execute(  # finished before the window
+        "UPDATE jobs SET finished_at = now() - interval '2 hours' WHERE id = $1", old
+    )
+    stats = await ledger.ledger.queue_stats(QueueStatsRequest(window_s=3600))
+    by_type = {t.type: t for t in stats.types}
+    assert set(by_type) == {"transcribe", "generate_srt"} and stats.dead_letters == 0
+    transcribe, srt_ = by_type["transcribe"], by_type["generate_srt"]
+    assert (transcribe.waiting, transcribe.running) == (1, 1), waiting
+    assert (transcribe.completed_recently, transcribe.failed_recently) == (1, 0)
+    assert transcribe.oldest_waiting_s is not None and 0 <= transcribe.oldest_waiting_s < 60
+    assert (srt_.waiting, srt_.running, srt_.failed_recently) == (0, 0, 1)
+    assert srt_.oldest_waiting_s is None

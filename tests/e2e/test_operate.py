@@ -12,7 +12,7 @@ import httpx
 import nats
 import pytest
 
-from contracts import streams, subjects
+from contracts import OPTIONS_BY_TYPE, JobType, streams, subjects
 from services.gateway.auth import hash_key
 from tests.support.client import Api
 from tests.support.stack import Stack
@@ -101,6 +101,32 @@ def test_dead_letters_are_listed_for_operator_tenants_only(tenant_a: Api, tenant
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
     r = tenant_b.http.get("/v1/dead-letters")  # globex is an operator tenant
     assert r.status_code == 200 and isinstance(r.json()["items"], list)
+
+
+def test_the_queue_is_for_operator_tenants_and_counts_every_tenants_jobs(
+    tenant_a: Api, tenant_b: Api, speech_wav: Path
+) -> None:
+    r = tenant_a.http.get("/v1/queue")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    job = tenant_a.submit(tenant_a.upload(speech_wav)["id"], type="generate_srt", cache=False)
+    assert tenant_a.wait(job["id"])["status"] == "completed"
+    queue = tenant_b.http.get("/v1/queue").json()  # acme's job, seen by the operator
+    rows = {t["type"]: t for t in queue["types"]}
+    assert rows["generate_srt"]["completed_recently"] >= 1 and queue["nats_figures"]
+    pools = {p["type"]: p for p in queue["pools"]}
+    assert pools["generate_srt"]["replicas"] == 1 and pools["generate_srt"]["services"] == [
+        "transcriber"
+    ]
+
+
+def test_job_types_give_every_submittable_type_with_its_options_schema(tenant_a: Api) -> None:
+    items = tenant_a.http.get("/v1/job-types").json()["items"]
+    expected = {t for t in JobType if t is not JobType.BATCH}  # batches: POST /v1/batches
+    assert {i["type"] for i in items} == {t.value for t in expected}
+    for item in items:
+        model = OPTIONS_BY_TYPE[JobType(item["type"])]
+        assert item["options_schema"] == model.model_json_schema()
+        assert item["input"] in {"media", "subtitles", "text"} and item["description"]
 
 
 def test_the_request_rate_is_capped_per_tenant(stack: Stack) -> None:
