@@ -205,6 +205,36 @@ def test_every_job_type_gets_its_options_form_from_the_json_schema(
         assert fields == set(job_type["options_schema"]["properties"]), job_type["type"]
 
 
+DROP_A_FILE = """
+const data = new DataTransfer();
+data.items.add(new File([new Uint8Array(arguments[0])], "dropped.wav", {type: "audio/wav"}));
+document.getElementById("drop-zone").dispatchEvent(
+  new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+"""
+
+
+def test_a_dropped_file_uploads_with_byte_progress_and_a_refused_option_is_shown(
+    browser: WebDriver, stack: Stack
+) -> None:
+    size = 3 * 1024 * 1024
+    open_console(browser, stack, "#/submit")
+    wait_for(browser, "#drop-zone")
+    browser.execute_script(DROP_A_FILE, size)
+    assert wait_until(browser, lambda d: texts(d, ".file-list li"), 10)[0].startswith("dropped.wav")
+    find(browser, "#submit-form .options-box summary").click()
+    find(browser, "#opt-language").send_keys("x")  # the schema wants 2 to 8 letters
+    find(browser, "#submit-job").click()
+    code = wait_until(browser, lambda d: texts(d, "#submit-status .error-code"), 60)
+    assert code == ["invalid_options"] and "language" in find(browser, "#submit-status").text
+    bar = find(browser, "#uploads progress.upload-progress")
+    sent, total = int(bar.get_attribute("value") or 0), int(bar.get_attribute("max") or 0)
+    assert sent == total >= size  # every byte, multipart framing included
+    assert "uploaded" in find(browser, "#uploads .upload-bytes").text
+    assert job_id_in_address(browser) is None  # nothing submitted: still on the form
+    errors = console_errors(browser)  # the refused POST is logged: that one only
+    assert len(errors) == 1 and "422" in errors[0], errors
+
+
 def test_a_pipeline_recipe_submits_its_steps_and_the_job_page_follows_them(
     browser: WebDriver, stack: Stack, api: Api, speech_mp4: Path
 ) -> None:
@@ -345,6 +375,14 @@ def test_a_failed_job_shows_its_code_on_its_page_and_in_the_filtered_table(
     Select(find(browser, "#filter-type")).select_by_value("transcribe")
     shown = wait_until(browser, only(type_="transcribe"), 30, "filter by type")
     assert good["id"] in {r["id"] for r in shown}
+
+    # The transcript beside an audio player, one line a segment.
+    done = api.get(good["id"])["result"]
+    open_console(browser, stack, f"#/jobs/{good['id']}")
+    text = wait_for(browser, "#transcript").text
+    assert " ".join(text.split()) == " ".join(done["text"].split())
+    assert len(browser.find_elements(CSS, "#cues li.cue")) == len(done["segments"])
+    assert find(browser, "#player").tag_name == "audio"
 
 
 # --- authentication -----------------------------------------------------------------

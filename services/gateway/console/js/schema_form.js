@@ -67,7 +67,7 @@ function field(name, s, required) {
     const long = (s.maxLength || 0) > 300;
     input = long
       ? h("textarea", { id, rows: 3, placeholder: def ?? "" })
-      : h("input", { type: "text", id, placeholder: def ?? "", pattern: s.pattern });
+      : h("input", { type: "text", id, placeholder: def ?? "" });  // patterns: the API checks
     read = () => (input.value.trim() === "" ? undefined : input.value);
   } else {
     // Lists and objects (subtitle tracks, a style): JSON, checked by the API on submit.

@@ -118,6 +118,7 @@ export async function submitPage(root, signal) {
   const recipes = h("div", { class: "recipes" }, "Start from: ",
     RECIPES.map((r) => h("button", { type: "button", class: "chip", onclick: () => load(r) }, r.name)));
   const status = h("div", { class: "submit-status", id: "submit-status" });
+  const uploads = h("ul", { class: "uploads", id: "uploads" });
   const button = h("button", { type: "submit", id: "submit-job", class: "primary" }, "Submit");
   const form = h("form", { id: "submit-form", onsubmit: (e) => { e.preventDefault(); send(); } },
     h("h1", {}, "Subtitle, transcribe or convert"),
@@ -125,7 +126,7 @@ export async function submitPage(root, signal) {
     h("h2", {}, "Then (a pipeline)"), stepsList,
     h("button", { type: "button", id: "add-step", onclick: () => addStep({ type: "fix_srt" }) },
       "+ Add a step"),
-    h("div", { class: "actions" }, button), status);
+    h("div", { class: "actions" }, button), uploads, status);
   load(RECIPES[0]);
   fill(root, form);
 
@@ -139,6 +140,8 @@ export async function submitPage(root, signal) {
       throw err;
     }
     button.disabled = true;
+    fill(status);
+    fill(uploads);
     try {
       const ids = [];
       for (const file of files) ids.push((await uploadOne(file)).id);
@@ -154,14 +157,18 @@ export async function submitPage(root, signal) {
     }
   }
 
+  // One line a file: its name, a byte progress bar, and what has been sent.
   async function uploadOne(file) {
     const bar = h("progress", { max: file.size || 1, value: 0, class: "upload-progress" });
-    const text = h("span", {}, `0 of ${bytes(file.size)}`);
-    fill(status, h("div", {}, `Uploading ${file.name} `, bar, " ", text));
-    return upload(file, (sent, total) => {
+    const text = h("span", { class: "upload-bytes" }, `0 of ${bytes(file.size)}`);
+    uploads.append(h("li", {}, h("span", { class: "filename" }, file.name), " ", bar, " ", text));
+    const stored = await upload(file, (sent, total) => {
       bar.max = total;
       bar.value = sent;
       text.textContent = `${bytes(sent)} of ${bytes(total)}`;
     });
+    bar.value = bar.max;
+    text.textContent = `${bytes(file.size)} uploaded`;
+    return stored;
   }
 }
