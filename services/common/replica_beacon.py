@@ -8,6 +8,7 @@ failed round is logged and tried again.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -23,6 +24,8 @@ from nats.js.kv import KeyValue
 from contracts import JobType, streams
 
 from .periodic import Periodic
+
+STOP_TIMEOUT_S = 2.0  # a goodbye NATS cannot take in time: the max age says it instead
 
 
 async def replicas_kv(js: JetStreamContext, replicas: int = 1) -> KeyValue:
@@ -76,8 +79,12 @@ class ReplicaBeacon:
     async def beat(self) -> None:
         if self._kv is None:
             self._kv = await replicas_kv(self._js, self._replicas)
-        for key in self._keys:
-            await self._kv.put(key, self._value)
+        try:
+            for key in self._keys:
+                await self._kv.put(key, self._value)
+        except Exception:
+            self._kv = None  # the bucket may be gone: made again next round
+            raise
 
     async def start(self) -> None:
         await self._loop.start()
@@ -88,4 +95,4 @@ class ReplicaBeacon:
         if self._kv is not None:
             for key in self._keys:
                 with contextlib.suppress(Exception):
-                    await self._kv.delete(key)
+                    await asyncio.wait_for(self._kv.delete(key), STOP_TIMEOUT_S)

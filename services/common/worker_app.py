@@ -211,8 +211,8 @@ async def _serve(worker: Worker, handlers: Mapping[JobType, Execute]) -> None:
     finally:
         log.info(f"{worker.name} stopping", grace_s=settings.shutdown_grace_s)
         await lag.stop()
-        await beacon.stop()
         await _drain(worker)
+        await beacon.stop()  # after the jobs in hand: until then it still works
         if settings.health_port:
             await health.stop()
         log.info(f"{worker.name} stopped")

@@ -49,7 +49,10 @@ async def worker_pools(nc: Client) -> list[WorkerPoolOut]:
         return []
     pools: dict[str, WorkerPoolOut] = {}
     for key in keys:
-        _, job_type, _ = key.split(".", 2)
+        parts = key.split(".", 2)
+        if len(parts) != 3:  # not a replica key: not ours to count
+            continue
+        job_type = parts[1]
         try:
             entry = await kv.get(key)
         except (NotFoundError, KeyError):  # gone between listing and reading

@@ -8,6 +8,7 @@ it reached the DOM as HTML (it does not: the scripts set text, never markup).
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,7 +33,15 @@ def content_security_policy(settings: GatewaySettings) -> str:
     """Scripts, styles and API calls from this origin only; media may also come from
     the S3 endpoint the presigned links name (the player plays the input from there)."""
     endpoint = urlsplit(settings.s3_public_endpoint or settings.s3_endpoint)
-    s3_origin = f"{endpoint.scheme}://{endpoint.netloc}" if endpoint.netloc else ""
+    s3_origin = ""
+    if endpoint.hostname:
+        host = endpoint.hostname + (f":{endpoint.port}" if endpoint.port else "")
+        # Path style (host/bucket/key) and virtual-host style (bucket.host/key, what
+        # the SDK uses on AWS, with the region in the name: *.amazonaws.com).
+        s3_origin = f"{endpoint.scheme}://{host}"
+        if not _is_ip(endpoint.hostname):
+            wildcard = "amazonaws.com" if host.endswith(".amazonaws.com") else host
+            s3_origin += f" {endpoint.scheme}://*.{wildcard}"
     return "; ".join(
         [
             "default-src 'none'",
@@ -46,6 +55,14 @@ def content_security_policy(settings: GatewaySettings) -> str:
             "frame-ancestors 'none'",
         ]
     )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class ConsoleHeaders:

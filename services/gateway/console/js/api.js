@@ -85,21 +85,27 @@ export function upload(file, onProgress) {
  * A job's events (GET /v1/jobs/{id}/events, Server-Sent Events), read with fetch so the
  * API key can go in a header (EventSource cannot send one). Calls onEvent(kind, event)
  * for each; reconnects after a drop with Last-Event-ID, so nothing is missed or repeated.
- * Resolves when the job is terminal or `signal` aborts.
+ * Resolves once the stream ended after a terminal event (or the job's final snapshot),
+ * or when `signal` aborts; a stream cut short otherwise (a proxy, a gateway restart)
+ * is reopened.
  */
 export async function followEvents(jobId, onEvent, signal) {
   let lastId = null;
+  let final = false;
   for (let attempt = 0; !signal.aborted; attempt += 1) {
     try {
       const h = headers({ Accept: "text/event-stream" });
       if (lastId !== null) h["Last-Event-ID"] = lastId;
       const resp = await fetch(`/v1/jobs/${jobId}/events`, { headers: h, signal });
       if (!resp.ok) throw await failure(resp);
+      attempt = 0;
       const ended = await readFrames(resp.body, signal, (frame) => {
         if (frame.id !== undefined) lastId = frame.id;
-        onEvent(frame.event || "message", JSON.parse(frame.data));
+        const kind = frame.event || "message";
+        final = FINAL_KINDS.has(kind);
+        onEvent(kind, JSON.parse(frame.data));
       });
-      if (ended) return;
+      if (ended && final) return;
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof ApiError && err.status >= 400 && err.status < 500) throw err;
@@ -108,7 +114,9 @@ export async function followEvents(jobId, onEvent, signal) {
   }
 }
 
-// Parses the stream into frames; true when the server ended it (the job is terminal).
+const FINAL_KINDS = new Set(["completed", "failed", "cancelled", "expired", "snapshot"]);
+
+// Parses the stream into frames; true when the server ended it.
 async function readFrames(body, signal, onFrame) {
   const reader = body.getReader();
   const decoder = new TextDecoder();

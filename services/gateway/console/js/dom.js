@@ -1,14 +1,19 @@
 // Building the page: every piece of data becomes a text node, never markup.
 
-/** h("a", {href, class, onclick}, child, ...): an element; strings become text. */
+const SAFE_URL = /^(https?:|blob:|#|\/(?!\/))/i;
+
+/** h("a", {href, class, onclick}, child, ...): an element; strings become text; `on…`
+ * props take functions only; `href`/`src` only http(s), blob, same-site paths, `#…`. */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props || {})) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") el.className = value;
     else if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key.startsWith("on") && typeof value === "function") {
-      el.addEventListener(key.slice(2), value);
+    else if (key.startsWith("on")) {
+      if (typeof value === "function") el.addEventListener(key.slice(2), value);
+    } else if ((key === "href" || key === "src") && !SAFE_URL.test(String(value))) {
+      continue;  // no javascript: or data: link, whatever a result holds
     } else if (typeof value === "boolean" || key === "value") el[key] = value;
     else el.setAttribute(key, String(value));
   }

@@ -11,12 +11,16 @@ import { submitPage } from "./pages/submit.js";
 const view = document.getElementById("view");
 const keyBar = document.getElementById("key-bar");
 let current = null;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function route() {
   const [path, search] = (location.hash.slice(1) || "/submit").split("?");
   const params = new URLSearchParams(search || "");
   const parts = path.split("/").filter(Boolean);
-  if (parts[0] === "jobs" && parts[1]) return ["jobs", (el, s) => jobPage(el, parts[1], s)];
+  if (parts[0] === "jobs" && parts[1]) {
+    if (!UUID.test(parts[1])) return ["jobs", (el) => fill(el, h("div", { class: "error" }, "Not a job id."))];
+    return ["jobs", (el, s) => jobPage(el, parts[1], s)];
+  }
   if (parts[0] === "jobs") return ["jobs", (el, s) => jobsPage(el, params, s)];
   if (parts[0] === "queue") return ["queue", (el, s) => queuePage(el, s)];
   return ["submit", (el, s) => submitPage(el, s)];
@@ -24,18 +28,27 @@ function route() {
 
 function render() {
   if (current) current.abort();
-  current = new AbortController();
+  const mine = new AbortController();
+  current = mine;
   const [name, page] = route();
   for (const link of document.querySelectorAll("nav a")) {
     link.classList.toggle("active", link.dataset.page === name);
   }
-  fill(view);
-  page(view, current.signal).catch((err) => {
-    if (!current.signal.aborted) fill(view, h("div", { class: "error" }, String(err.message || err)));
+  // Each page draws into its own box: a page left while it still awaits draws into a
+  // detached box, never over the next page.
+  const box = h("div", { class: "page" });
+  fill(view, box);
+  Promise.resolve(page(box, mine.signal)).catch((err) => {  // a page left since: not ours
+    if (!mine.signal.aborted) fill(view, h("div", { class: "error" }, String(err.message || err)));
   });
 }
 
 function showKeyBar(message) {
+  const shown = keyBar.querySelector(".key-form label");
+  if (!keyBar.hidden && shown) {  // the pages keep polling: keep what is being typed
+    shown.textContent = message;
+    return;
+  }
   const input = h("input", { type: "password", id: "api-key", placeholder: "API key",
     autocomplete: "off" });
   const form = h("form", { class: "key-form", onsubmit: (e) => {

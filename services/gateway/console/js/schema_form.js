@@ -39,8 +39,8 @@ function hint(s) {
   return bits.join(" ");
 }
 
-function field(name, s, required) {
-  const id = `opt-${name}`;
+function field(name, s, required, prefix) {
+  const id = `${prefix}-${name}`;
   let input;
   let read;
   let write = (v) => { input.value = v === null || v === undefined ? "" : String(v); };
@@ -88,13 +88,13 @@ function field(name, s, required) {
   return { row, read, write, name, required };
 }
 
-/** The options form of one schema: { element, values(), write(values) }; values()
- * throws FormError. */
-export function optionsForm(schema) {
+/** The options form of one schema: { element, values(), write(values), required };
+ * values() throws FormError; `prefix` keeps its field ids apart from other forms'. */
+export function optionsForm(schema, prefix = "opt") {
   const props = schema.properties || {};
   const required = new Set(schema.required || []);
   const fields = Object.entries(props).map(([name, p]) =>
-    field(name, unwrap(p, schema), required.has(name)));
+    field(name, unwrap(p, schema), required.has(name), prefix));
   fields.sort((a, b) => Number(b.required) - Number(a.required));
   const element = h("div", { class: "options" }, fields.map((f) => f.row));
   function values() {
@@ -109,5 +109,5 @@ export function optionsForm(schema) {
   function write(given) {
     for (const f of fields) if (given && f.name in given) f.write(given[f.name]);
   }
-  return { element, values, write };
+  return { element, values, write, required: fields.some((f) => f.required) };
 }

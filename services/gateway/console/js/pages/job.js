@@ -4,7 +4,7 @@
 import { followEvents, get, post, query } from "../api.js";
 import { bytes, errorBox, fill, h, when } from "../dom.js";
 import { jobTable, statusBadge } from "./jobs.js";
-import { results } from "./results.js";
+import { mediaOf, results } from "./results.js";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled", "expired"]);
 const POLL_MS = 2000;
@@ -24,6 +24,19 @@ function stepsTable(steps) {
     h("tbody", {}, steps.map((s) => h("tr", {},
       h("td", {}, String(s.index)), h("td", {}, s.type), h("td", {}, statusBadge(s.status)),
       h("td", {}, s.job_id ? h("a", { href: `#/jobs/${s.job_id}`, class: "mono" }, s.job_id.slice(0, 8)) : "–")))));
+}
+
+// A pipeline's later steps, each with its result beside the pipeline's input.
+async function stepResults(root) {
+  const media = await mediaOf(root);
+  const out = [];
+  for (const step of root.steps.slice(1)) {
+    if (step.status !== "completed" || !step.job_id) continue;
+    const stepJob = await get(`/v1/jobs/${step.job_id}`).catch(() => null);
+    if (!stepJob) continue;
+    out.push(h("h2", {}, `Step ${step.index}: ${step.type}`), await results(stepJob, media));
+  }
+  return out;
 }
 
 export async function jobPage(root, jobId, signal) {
@@ -46,11 +59,21 @@ export async function jobPage(root, jobId, signal) {
   let job = await get(`/v1/jobs/${jobId}`);
   const input = job.file_id ? await get(`/v1/files/${job.file_id}`).catch(() => null) : null;
   let shownResult = false;
+  let shownSteps = false;
+  let best = 0;  // streamed and polled progress interleave: the bar never goes back
 
   function setProgress(p) {
-    const value = Math.round(p * 100);
+    best = Math.max(best, p);
+    const value = Math.round(best * 100);
     bar.value = value;
     pct.textContent = `${value} %`;
+  }
+
+  let cancelButton = null;  // kept across polls, so a click in flight stays disabled
+  function cancelAction() {
+    cancelButton = cancelButton
+      || h("button", { type: "button", id: "cancel-job", onclick: (e) => cancel(e.target) }, "Cancel");
+    return cancelButton;
   }
 
   async function cancel(button) {
@@ -70,8 +93,8 @@ export async function jobPage(root, jobId, signal) {
         h("span", { class: "muted" }, `${input.content_type}, ${bytes(input.size)}`)) : null,
       job.parent_id ? h("p", {}, "Part of ", h("a", { href: `#/jobs/${job.parent_id}` }, "its parent job")) : null);
     setProgress(job.status === "completed" ? 1 : job.progress);
-    fill(actions, TERMINAL.has(job.status) ? null
-      : h("button", { type: "button", id: "cancel-job", onclick: (e) => cancel(e.target) }, "Cancel"));
+    if (TERMINAL.has(job.status)) fill(actions);
+    else if (!actions.contains(cancelAction())) fill(actions, cancelAction());
     fill(problem, job.error ? errorBox(job.error) : null);
     fill(steps, job.steps && job.steps.length ? [h("h2", {}, "Pipeline steps"), stepsTable(job.steps)] : null);
     if (job.type === "batch") {
@@ -82,6 +105,10 @@ export async function jobPage(root, jobId, signal) {
       shownResult = true;
       fill(resultBox, await results(job));
     }
+    if (settled() && !shownSteps && (job.steps || []).length > 1) {
+      shownSteps = true;
+      resultBox.append(...await stepResults(job));
+    }
   }
 
   function settled() {
@@ -90,6 +117,7 @@ export async function jobPage(root, jobId, signal) {
 
   await show(job);
   followEvents(jobId, (kind, e) => {
+    if (kind === "snapshot") return;  // the job's final state, already shown by polling
     events.append(h("tr", { class: `event ${kind}` },
       h("td", {}, when(e.occurred_at)), h("td", {}, kind), h("td", { class: "n" }, String(e.attempt)),
       h("td", {}, detail(kind, e))));

@@ -63,10 +63,12 @@ export async function jobsPage(root, params, signal) {
     location.hash = `#/jobs${query(filters)}`;
   }
 
+  let latest = 0;  // a refresh answered after a page change is dropped
   async function load() {
+    const mine = ++latest;
     try {
       const page = await get(`/v1/jobs${query({ ...filters, cursor, limit: 25 })}`);
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== latest) return;
       fill(table, jobTable(page.items));
       fill(pager,
         cursors.length ? h("button", { type: "button", onclick: () => { cursor = cursors.pop(); load(); } },
@@ -81,6 +83,7 @@ export async function jobsPage(root, params, signal) {
     }
   }
   await load();
+  if (signal.aborted) return;
   const timer = setInterval(() => { if (!cursor) load(); }, REFRESH_MS);
-  signal.addEventListener("abort", () => clearInterval(timer));
+  signal.addEventListener("abort", () => clearInterval(timer), { once: true });
 }

@@ -70,7 +70,14 @@ export async function queuePage(root, signal) {
       if (!signal.aborted) fill(body, errorBox(err));
     }
   }
-  await load();
-  const timer = setInterval(load, REFRESH_MS);
-  signal.addEventListener("abort", () => clearInterval(timer));
+  let busy = false;  // a slow answer is not overtaken by the next poll
+  const poll = async () => {
+    if (busy) return;
+    busy = true;
+    try { await load(); } finally { busy = false; }
+  };
+  await poll();
+  if (signal.aborted) return;
+  const timer = setInterval(poll, REFRESH_MS);
+  signal.addEventListener("abort", () => clearInterval(timer), { once: true });
 }

@@ -11,8 +11,8 @@ async function fileOrNull(id) {
   try { return await get(`/v1/files/${id}`); } catch { return null; }
 }
 
-/** The audio/video the job's subtitles belong to: its input, or its pipeline's. */
-async function mediaOf(job) {
+/** The audio/video the job's subtitles belong to: its input, or its batch's. */
+export async function mediaOf(job) {
   const own = job.file_id ? await fileOrNull(job.file_id) : null;
   if (own && isMedia(own)) return own;
   if (job.parent_id) {
@@ -54,6 +54,7 @@ function cueList(cues, media) {
 
 function cuesOf(result) {
   if (result.type === "transcribe") {
+    if (!Array.isArray(result.segments)) return null;  // a summary of a large result
     return result.segments.map((s) => ({ start: s.start, end: s.end, text: s.text.trim(),
       speaker: s.speaker || null }));
   }
@@ -70,10 +71,18 @@ export async function downloads(job) {
       " ", h("span", { class: "muted" }, `${f.content_type}, ${bytes(f.size)}`)))));
 }
 
-export async function results(job) {
+/** `media`: what to play the subtitles with (a pipeline step's page passes the
+ * pipeline's input); by default the job's own. */
+export async function results(job, media) {
+  const main = media === undefined;  // the page's own result (ids on its parts)
   const r = job.result;
-  const box = h("section", { class: "results", id: "results" }, h("h2", {}, "Result"));
+  const box = h("section", { class: "results", id: main ? "results" : null },
+    main ? h("h2", {}, "Result") : null);
   if (!r) return box;
+  if (r.full_result) {  // too large to inline: what shows is a summary
+    box.append(h("p", { class: "notice" }, "This result is too large to show whole here. ",
+      r.full_result.url ? h("a", { href: r.full_result.url, class: "download" }, "The whole result (JSON)") : null));
+  }
   if (r.type === "summarize") box.append(h("p", { class: "summary" }, r.summary));
   if (r.type === "convert" && r.url) {
     const out = { content_type: r.content_type, url: r.url };
@@ -81,7 +90,7 @@ export async function results(job) {
   }
   const cues = cuesOf(r);
   if (cues) {
-    const media = await mediaOf(job);
+    if (media === undefined) media = await mediaOf(job);
     const label = r.language ? `${job.type} (${r.language})` : job.type;
     const play = media ? player(media, [{ cues, label, lang: r.language }]) : null;
     if (r.type === "transcribe") box.append(h("p", { class: "transcript", id: "transcript" }, r.text));
@@ -98,5 +107,6 @@ export async function results(job) {
   }
   const links = await downloads(job);
   if (links) box.append(links);
+  if (!main) box.querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
   return box;
 }

@@ -32,31 +32,39 @@ function typeSelect(types, id, selected) {
 }
 
 // One job (the first, or a pipeline step): its type and its generated options form.
-function jobEditor(types, type, options, onChange) {
+function jobEditor(types, type, options, prefix = "opt") {
   const box = h("div", { class: "job-editor" });
   let form = null;
   const select = typeSelect(types, `type-${Math.random().toString(36).slice(2)}`, type);
   function build(values) {
     const schema = types.find((t) => t.type === select.value).options_schema;
-    form = optionsForm(schema);
+    form = optionsForm(schema, prefix);
     if (values) form.write(values);
+    // Open where something must be filled in or was: nothing hides behind the summary.
+    const open = form.required || Boolean(values && Object.keys(values).length);
     fill(box, h("label", {}, "Job type ", select),
-      h("details", { class: "options-box", open: values && Object.keys(values).length > 0 },
-        h("summary", {}, "Options"), form.element));
-    if (onChange) onChange();
+      h("details", { class: "options-box", open }, h("summary", {}, "Options"), form.element));
   }
   select.addEventListener("change", () => build(null));
   build(options);
   return { element: box, type: () => select.value, values: () => form.values(), select };
 }
 
+// What a step reads, as the API spells it ({from: "input"}, {from_step: N}, or nothing:
+// the previous step's output), and as the select spells it ("input", "N", "").
+function inputChoice(input) {
+  if (input === "input" || (input && input.from === "input")) return "input";
+  return input && Number.isInteger(input.from_step) ? String(input.from_step) : "";
+}
+
 function stepRow(types, index, step, remove) {
-  const editor = jobEditor(types, step.type, step.options);
+  const editor = jobEditor(types, step.type, step.options, `step${index + 1}-opt`);
+  const chosen = inputChoice(step.input);
   const input = h("select", { class: "step-input" },
     h("option", { value: "" }, "the previous step's output"),
-    h("option", { value: "input", selected: step.input === "input" }, "the uploaded file"),
+    h("option", { value: "input", selected: chosen === "input" }, "the uploaded file"),
     Array.from({ length: index }, (_, n) =>
-      h("option", { value: String(n) }, `step ${n}'s output`)));
+      h("option", { value: String(n), selected: chosen === String(n) }, `step ${n}'s output`)));
   const row = h("li", { class: "step" },
     h("div", { class: "step-head" }, h("strong", {}, `Step ${index + 1}`), " runs on ", input,
       h("button", { type: "button", class: "link", onclick: remove }, "remove")),
@@ -120,7 +128,9 @@ export async function submitPage(root, signal) {
   const status = h("div", { class: "submit-status", id: "submit-status" });
   const uploads = h("ul", { class: "uploads", id: "uploads" });
   const button = h("button", { type: "submit", id: "submit-job", class: "primary" }, "Submit");
-  const form = h("form", { id: "submit-form", onsubmit: (e) => { e.preventDefault(); send(); } },
+  // novalidate: the options are checked by values() and by the API, whose message names
+  // the field; the browser's own bubbles would stop a submit from a closed box silently.
+  const form = h("form", { id: "submit-form", noValidate: true, onsubmit: (e) => { e.preventDefault(); send(); } },
     h("h1", {}, "Subtitle, transcribe or convert"),
     drop, fileList, recipes, first,
     h("h2", {}, "Then (a pipeline)"), stepsList,
