@@ -7,10 +7,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from services.devstack import infra
+from tests.support.browser import chromium, chromium_paths, console_errors
 from tests.support.fake_llm import FakeLlm
-from tests.support.infra import S3Endpoint
+from tests.support.infra import S3Endpoint, unavailable
 from tests.support.stack import Service, Stack, start_stack
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -106,3 +108,21 @@ def receiver() -> Iterator[WebhookReceiver]:
     server = hook.serve()
     yield hook
     server.should_exit = True
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    """Headless Debian Chromium (tests/support/browser.py), one per module."""
+    if chromium_paths() is None:
+        unavailable("chromium", RuntimeError("chromium/chromedriver missing; make system-deps"))
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture(autouse=True)
+def no_browser_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every browser test ends without a console error (a CSP violation is one)."""
+    yield
+    if "browser" in request.fixturenames:
+        driver: WebDriver = request.getfixturevalue("browser")
+        assert console_errors(driver) == []

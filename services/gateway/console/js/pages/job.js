@@ -99,7 +99,9 @@ export async function jobPage(root, jobId, signal) {
     fill(steps, job.steps && job.steps.length ? [h("h2", {}, "Pipeline steps"), stepsTable(job.steps)] : null);
     if (job.type === "batch") {
       const page = await get(`/v1/jobs${query({ parent_id: job.id, limit: 100 })}`);
-      fill(children, h("h2", {}, "Batch jobs"), jobTable(page.items));
+      fill(children, h("h2", {}, "Batch jobs"), jobTable(page.items),
+        page.next_cursor ? h("p", {}, h("a", { href: `#/jobs?parent_id=${job.id}` },
+          "All of this batch's jobs →")) : null);
     }
     if (TERMINAL.has(job.status) && !shownResult) {
       shownResult = true;

@@ -44,6 +44,7 @@ export async function jobsPage(root, params, signal) {
     type: params.get("type") || "",
     parent_id: params.get("parent_id") || "",
   };
+  const limit = Math.min(Math.max(Number(params.get("limit")) || 25, 1), 100);
   const cursors = [];
   let cursor = params.get("cursor") || "";
   const pick = (name, options) => h("select", { id: `filter-${name}`, onchange: (e) => {
@@ -67,11 +68,11 @@ export async function jobsPage(root, params, signal) {
   async function load() {
     const mine = ++latest;
     try {
-      const page = await get(`/v1/jobs${query({ ...filters, cursor, limit: 25 })}`);
+      const page = await get(`/v1/jobs${query({ ...filters, cursor, limit })}`);
       if (signal.aborted || mine !== latest) return;
       fill(table, jobTable(page.items));
       fill(pager,
-        cursors.length ? h("button", { type: "button", onclick: () => { cursor = cursors.pop(); load(); } },
+        cursors.length ? h("button", { type: "button", id: "prev-page", onclick: () => { cursor = cursors.pop(); load(); } },
           "← Newer") : null,
         page.next_cursor ? h("button", { type: "button", id: "next-page", onclick: () => {
           cursors.push(cursor);

@@ -65,7 +65,7 @@ export async function downloads(job) {
   const ids = job.output_file_ids || [];
   if (!ids.length) return null;
   const files = (await Promise.all(ids.map(fileOrNull))).filter(Boolean);
-  return h("div", { class: "downloads" }, h("h2", {}, "Downloads"),
+  return h("div", { class: "downloads" }, h("h3", {}, "Downloads"),
     h("ul", {}, files.map((f) => h("li", {},
       f.url ? h("a", { href: f.url, class: "download", download: f.filename }, f.filename) : f.filename,
       " ", h("span", { class: "muted" }, `${f.content_type}, ${bytes(f.size)}`)))));
@@ -83,6 +83,8 @@ export async function results(job, media) {
     box.append(h("p", { class: "notice" }, "This result is too large to show whole here. ",
       r.full_result.url ? h("a", { href: r.full_result.url, class: "download" }, "The whole result (JSON)") : null));
   }
+  const links = await downloads(job);  // first: what most come for is the file
+  if (links) box.append(links);
   if (r.type === "summarize") box.append(h("p", { class: "summary" }, r.summary));
   if (r.type === "convert" && r.url) {
     const out = { content_type: r.content_type, url: r.url };
@@ -105,8 +107,6 @@ export async function results(job, media) {
     box.append(h("p", {}, `${r.completed} of ${r.total} completed, ${r.failed} failed, `
       + `${r.cancelled} cancelled.`));
   }
-  const links = await downloads(job);
-  if (links) box.append(links);
   if (!main) box.querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
   return box;
 }
