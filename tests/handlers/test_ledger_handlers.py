@@ -54,7 +54,7 @@ class RecordingLedger:
         self.calls.append(("list", req))
         return JobListResponse(items=[])
 
-    register_file = get_file = cancel = delete_file = webhooks_of = list_jobs
+    register_file = get_file = cancel = delete_file = webhooks_of = queue_stats = list_jobs
 
     @property
     def dead_letters(self) -> RecordingLedger:
