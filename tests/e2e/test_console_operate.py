@@ -3,18 +3,22 @@ through a gateway crash and cancelled, failures and filters, paging, API keys.""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import signal
 import subprocess
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
+from contracts import subjects
 from tests.support.browser import console_errors, wait_for, wait_until
 from tests.support.client import Api
 from tests.support.console_pages import (
@@ -111,6 +115,34 @@ def test_the_queue_updates_live_and_a_job_is_followed_through_a_gateway_crash_an
     refused = console_errors(browser)  # the calls made while the gateway was down
     cut = ("net::ERR_CONNECTION_REFUSED", "net::ERR_INCOMPLETE_CHUNKED_ENCODING", "Failed to fetch")
     assert all(any(c in e for c in cut) for e in refused), refused
+
+
+async def publish_to_jetstream(nats_url: str, subject: str, data: bytes) -> None:
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().publish(subject, data)
+    finally:
+        await nc.drain()
+
+
+def test_a_dead_letter_shows_on_the_queue_page_as_it_happens(
+    browser: WebDriver, stack: Stack
+) -> None:
+    open_console(browser, stack, "#/queue")
+    wait_for(browser, "#queue-pools tr[data-type]")
+    before = [t for t in texts(browser, "#view h2") if t.startswith("Dead letters")]
+    subject = subjects.events_subject(uuid.uuid4())
+    poison = "<b>not an event</b>"
+    asyncio.run(publish_to_jetstream(stack.nats_url, subject, poison.encode()))
+    rows = wait_until(
+        browser,
+        lambda d: [r for r in texts(d, "#dead-letters tbody tr") if subject in r],
+        60,
+        "the dead letter never showed",
+    )
+    assert poison in rows[0]  # the excerpt, as text
+    after = [t for t in texts(browser, "#view h2") if t.startswith("Dead letters")]
+    assert before != after and browser.execute_script("return document.querySelector('b')") is None
 
 
 def test_a_failed_job_shows_its_code_on_its_page_and_in_the_filtered_table(
