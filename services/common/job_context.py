@@ -40,7 +40,9 @@ class Outcome:
 
 
 class Progress:
-    """Progress (0 to 1) as `JobProgressed` events: throttled, never going down."""
+    """Progress (0 to 1) as `JobProgressed` events: throttled, never going down, and none
+    once stopped (the job was cancelled or its run ended), so a throttled or late report
+    never lands in the job's history after its outcome."""
 
     def __init__(
         self, run: RunJob, attempt: int, publisher: EventSink, min_interval_s: float
@@ -53,10 +55,11 @@ class Progress:
         self._sent = -1.0
         self._last_sent_at = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._stopped = False
 
     def set(self, value: float) -> None:
         """Record a value (on the event loop); the event follows within the throttle."""
-        if value <= max(self._sent, self._latest or -1.0):
+        if self._stopped or value <= max(self._sent, self._latest or -1.0):
             return
         self._latest = value
         if self._task is None or self._task.done():
@@ -67,11 +70,17 @@ class Progress:
         if wait > 0:
             await asyncio.sleep(wait)
         value, self._latest = self._latest, None
-        if value is None or value <= self._sent:
+        if self._stopped or value is None or value <= self._sent:
             return
         self._sent = value
         self._last_sent_at = time.monotonic()
         await self._publish(round(value, 4))
+
+    def stop(self) -> None:
+        """No more throttled events: one waiting for its turn is dropped."""
+        self._stopped = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
 
     async def complete(self) -> None:
         """Publish 1.0 at once (no throttle), so whoever follows the job's events sees it
@@ -115,11 +124,13 @@ class JobContext:
     # Cancellation ------------------------------------------------------------------------
     def cancel(self) -> None:
         self._cancel.set()
+        self._progress.stop()  # the engine may report once more before it sees the flag
 
     def hand_back(self) -> None:
         """Stop the job to give it to another replica (shutdown), not because of a client."""
         self.handed_back = True
         self._cancel.set()
+        self._progress.stop()
 
     def cancelled(self) -> bool:
         """Safe to call from any thread."""
@@ -148,6 +159,10 @@ class JobContext:
     def report_progress(self, value: float) -> None:
         """Record progress (0 to 1) from any thread; events are throttled and never go down."""
         self._loop.call_soon_threadsafe(self._progress.set, value)
+
+    def stop_progress(self) -> None:
+        """The run has its outcome: reports from here on publish nothing."""
+        self._progress.stop()
 
     async def complete_progress(self) -> None:
         """Progress 1.0 at once, just before the job's `completed`."""

@@ -244,7 +244,10 @@ class JobRunner:
             )
         )
         d.log.info("job started")
-        outcome = await self._execute(ctx)
+        try:
+            outcome = await self._execute(ctx)
+        finally:
+            ctx.stop_progress()  # nothing of this run's progress lands after its outcome
         if ctx.cancelled() and not ctx.handed_back:
             raise JobCancelledError  # finished just as the client cancelled: keep nothing
         completed = JobCompleted(
