@@ -1,6 +1,7 @@
 """Use case: store events (idempotently) and fold the new ones into their jobs.
 
-One transaction per batch: store the events, lock and read what they touch, plan
+One transaction per batch: store the events, fold the jobs that only report progress in
+one statement (progress_reports.py), lock and read what the rest touch, plan
 (planner.py, pure), apply the plan; only after the commit are the outbox rows the plan
 wrote published and the webhook sender woken.
 """
@@ -12,9 +13,11 @@ from datetime import UTC, datetime
 
 from contracts import JobEvent
 
-from .adapters.pg import Pool, transaction
+from . import progress_reports
+from .adapters.pg import Conn, Pool, transaction
 from .adapters.pg import events as pg_events
 from .adapters.pg import fold as pg_fold
+from .adapters.pg import progress as pg_progress
 from .dispatcher import Dispatcher
 from .metrics import EVENTS_INGESTED, INGEST_BATCH, JOBS_CREATED, JOBS_FINISHED
 from .planner import FoldPlan, plan
@@ -58,8 +61,21 @@ class Ingestion:
         async with transaction(self._pool) as conn:
             stored = await pg_events.insert(conn, events)
             fresh = [e for e in events if e.event_id in stored]
-            if not fresh:
+            rest = fresh if own else await self._fold_progress(conn, fresh)
+            if not rest:
                 return fresh, None, None
-            fold_input = await pg_fold.load(conn, sorted({e.job_id for e in fresh}))
-            folded = plan(fold_input, fresh, own=own, now=datetime.now(UTC))
+            fold_input = await pg_fold.load(conn, sorted({e.job_id for e in rest}))
+            folded = plan(fold_input, rest, own=own, now=datetime.now(UTC))
             return fresh, folded, await pg_fold.apply(conn, folded)
+
+    @staticmethod
+    async def _fold_progress(conn: Conn, fresh: list[JobEvent]) -> list[JobEvent]:
+        """Fold the progress-only jobs in one statement (progress_reports.py); returns
+        the events left for the planner."""
+        reports, rest = progress_reports.split(fresh)
+        if not reports:
+            return rest
+        touched = sorted({e.job_id for e in fresh})
+        taken = await pg_progress.apply(conn, reports, touched)
+        left = {r.job_id for r in reports} - taken
+        return rest + [e for e in fresh if e.job_id in left]

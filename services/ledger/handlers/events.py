@@ -4,7 +4,11 @@ A plain nats-py loop rather than a FastStream subscriber on purpose: a single `f
 returns at once with whatever is available (up to the batch size), so events are
 folded within milliseconds when traffic is light and in large batches (one
 transaction each) under load. FastStream's batch mode instead waits to fill the batch.
-Messages are acked only after their transaction commits. Poison (services/ledger/
+Messages are acked only after their transaction commits. Two batches are in flight
+(`in_flight`): while one waits on PostgreSQL the next is fetched, parsed and stored, so
+the ledger's one core and the database's work side by side. Two batches touching one
+job queue on its row lock, and the fold does not depend on the order events arrive
+in, so the result is the same as one batch after another. Poison (services/ledger/
 poison.py): an event that does not parse, or that the database refuses, is given up
 (a dead letter) and its batch-mates are stored without it; NUL in text is replaced.
 """
@@ -39,11 +43,14 @@ class EventIntake:
         ledger: Ledger,
         batch_size: int = 500,
         fetch_timeout_s: float = 2.0,
+        in_flight: int = 2,
     ) -> None:
         self._js = js
         self._ledger = ledger
         self._batch_size = batch_size
         self._timeout = fetch_timeout_s
+        self._in_flight = in_flight
+        self._batches: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
         self._running = False
@@ -63,6 +70,9 @@ class EventIntake:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        # Batches in flight finish: cancelled mid-transaction they would be redelivered
+        # (and stored once all the same), but finishing is quicker for everyone.
+        await asyncio.gather(*self._batches, return_exceptions=True)
         if self._sub:  # unsubscribe before the connection drains, or drain hangs
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
@@ -78,11 +88,18 @@ class EventIntake:
                 log.warning("event fetch failed", error=str(exc))
                 await asyncio.sleep(1.0)
                 continue
-            try:
-                await self.process(msgs)
-            except Exception:  # never the end of the intake: what is unacked comes back
-                log.exception("event batch not processed", count=len(msgs))
-                await asyncio.sleep(1.0)
+            while len(self._batches) >= self._in_flight:
+                await asyncio.wait(self._batches, return_when=asyncio.FIRST_COMPLETED)
+            batch = asyncio.create_task(self._process_logged(msgs))
+            self._batches.add(batch)
+            batch.add_done_callback(self._batches.discard)
+
+    async def _process_logged(self, msgs: list[Msg]) -> None:
+        try:
+            await self.process(msgs)
+        except Exception:  # never the end of the intake: what is unacked comes back
+            log.exception("event batch not processed", count=len(msgs))
+            await asyncio.sleep(1.0)  # holds its place in flight: the intake slows down
 
     async def process(self, msgs: list[Msg]) -> None:
         batch: list[tuple[Msg, JobEvent]] = []

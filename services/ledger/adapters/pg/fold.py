@@ -14,6 +14,17 @@ from ...records import OutboxMessage
 from . import Conn, events, files, jobs, outbox, webhooks
 from .rows import JOB_COLUMNS, child_row, job_row
 
+# CTEs: `related`, the jobs $n names with their pipeline roots and batch parents (and a
+# root's parent): what folding their events may move, so what a fold locks.
+RELATED = """direct AS (SELECT id, parent_id, pipeline_root FROM jobs
+                           WHERE id = ANY(${0}::uuid[])),
+                 roots AS (SELECT j.id, j.parent_id FROM jobs j
+                           JOIN direct d ON j.id = d.pipeline_root),
+                 related AS (SELECT id FROM direct
+                             UNION SELECT parent_id FROM direct
+                             UNION SELECT id FROM roots
+                             UNION SELECT parent_id FROM roots)"""
+
 
 async def load(conn: Conn, job_ids: Sequence[UUID]) -> FoldInput:
     """Lock the jobs, their pipeline roots and batch parents (and a root's parent): a
@@ -22,14 +33,7 @@ async def load(conn: Conn, job_ids: Sequence[UUID]) -> FoldInput:
     children of the batch parents among them (read, not locked: their own folds lock
     them; the parent's lock orders the recounts)."""
     rows = await conn.fetch(
-        f"""WITH direct AS (SELECT id, parent_id, pipeline_root FROM jobs
-                            WHERE id = ANY($1::uuid[])),
-                 roots AS (SELECT j.id, j.parent_id FROM jobs j
-                           JOIN direct d ON j.id = d.pipeline_root),
-                 related AS (SELECT id FROM direct
-                             UNION SELECT parent_id FROM direct
-                             UNION SELECT id FROM roots
-                             UNION SELECT parent_id FROM roots)
+        f"""WITH {RELATED.format(1)}
             SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT id FROM related)
             ORDER BY id FOR UPDATE""",
         list(job_ids),

@@ -73,8 +73,7 @@ async def insert(db: Db, planned: PlannedJob) -> Inserted:
                 RETURNING {JOB_COLUMNS}),
             e AS (
                 INSERT INTO job_events (event_id, job_id, kind, attempt, occurred_at, payload)
-                SELECT * FROM unnest(${e}::uuid[], ${e + 1}::uuid[], ${e + 2}::text[],
-                                     ${e + 3}::int[], ${e + 4}::timestamptz[], ${e + 5}::jsonb[])
+                {events.FROM_COLUMNS.format(*range(e, e + 6))}
                 WHERE EXISTS (SELECT 1 FROM j)
                 ON CONFLICT (event_id) DO NOTHING),
             o AS (
