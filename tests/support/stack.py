@@ -33,6 +33,7 @@ class Service:
     health_url: str
     popen: subprocess.Popen[bytes] | None = None
     module: str | None = None  # default: MODULES[name] (a second replica names its module)
+    cwd: Path | None = None  # `python -m` imports from here first (a benchmark's baseline)
 
     def start(self) -> None:
         log = self.log_path.open("ab")
@@ -42,6 +43,7 @@ class Service:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, **self.env},
+            cwd=self.cwd,
             preexec_fn=infra._die_with_parent,
         )
 
