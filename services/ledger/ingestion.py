@@ -8,6 +8,7 @@ wrote published and the webhook sender woken.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ class Ingestion:
         self._pool = pool
         self._dispatcher = dispatcher
         self._on_webhooks = on_webhooks or (lambda: None)
+        self._locking = asyncio.Lock()
 
     async def ingest(self, events: list[JobEvent], *, own: bool = False) -> int:
         """Returns how many of `events` were new.
@@ -59,12 +61,16 @@ class Ingestion:
         self, events: list[JobEvent], own: bool
     ) -> tuple[list[JobEvent], FoldPlan | None, pg_fold.Applied | None]:
         async with transaction(self._pool) as conn:
-            stored = await pg_events.insert(conn, events)
-            fresh = [e for e in events if e.event_id in stored]
-            rest = fresh if own else await self._fold_progress(conn, fresh)
-            if not rest:
-                return fresh, None, None
-            fold_input = await pg_fold.load(conn, sorted({e.job_id for e in rest}))
+            # Storing and locking one batch at a time (the rest of the transaction
+            # overlaps): a batch fetched later locks a shared job after the one before
+            # it, so their events fold in stream order (a requeue before the next start).
+            async with self._locking:
+                stored = await pg_events.insert(conn, events)
+                fresh = [e for e in events if e.event_id in stored]
+                rest = fresh if own else await self._fold_progress(conn, fresh)
+                if not rest:
+                    return fresh, None, None
+                fold_input = await pg_fold.load(conn, sorted({e.job_id for e in rest}))
             folded = plan(fold_input, rest, own=own, now=datetime.now(UTC))
             return fresh, folded, await pg_fold.apply(conn, folded)
 

@@ -30,3 +30,8 @@ SUBMISSIONS_RETRIED = Counter(
     "jetscribe_ledger_submissions_retried_total",
     "jobs.submit messages not stored yet (database away) and redelivered later",
 )
+CREATION_GROUP = Histogram(
+    "jetscribe_ledger_creation_group_jobs",
+    "Jobs of concurrent submissions written in one statement",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 100),
+)

@@ -26,6 +26,7 @@ from .adapters.pg import Pool
 from .adapters.pg import files as pg_files
 from .adapters.pg import jobs as pg_jobs
 from .builders import PRODUCER, PlannedJob, event_message, pending
+from .creations import Creations
 from .dispatcher import Dispatcher
 from .errors import ID_IN_USE, SubmissionRejected
 from .metrics import JOBS_CREATED, JOBS_REJECTED
@@ -51,6 +52,7 @@ class Submissions:
         self._policy = policy
         self._cache = cache
         self._serve_cached = serve_cached
+        self._creations = Creations(pool)
 
     async def submit(
         self, submit: SubmitJob, *, source: str, record_rejection: bool
@@ -71,7 +73,7 @@ class Submissions:
                 submit.correlation_id,
             )
         if len(planned) == 1:
-            inserted = await pg_jobs.insert(self._pool, planned[0])
+            inserted = await self._creations.insert(planned[0])
         else:
             inserted = await pg_jobs.insert_tree(self._pool, planned)
         if inserted.job is None:

@@ -1,7 +1,7 @@
 """`make bench`: benchmarks (never part of `make test`). Results go to
 tests/bench/results/<name>.json and a summary is printed for the README.
 
-    python -m tests.bench.run [engine|control|events|all] [--runs N]
+    python -m tests.bench.run [engine|control|events|all] [--runs N] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -246,13 +246,19 @@ def _wrk_load(url: str, file_id: str, seconds: int, concurrency: int, tmp: Path)
     }
 
 
-def bench_control(total: int = 3000, concurrency: int = 16) -> None:
+def _control_once(ledger_path: Path | None, total: int, concurrency: int) -> dict[str, Any]:
+    """One load run against a fresh stack; `ledger_path`: the ledger from that source tree."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         deps = Infra(root / "infra")
         try:
             # No transcriber: commands stay on JetStream so we can count them.
             stack = deps.stack(root, names=("ledger", "gateway"))
+            if ledger_path is not None:
+                stack["ledger"].stop()
+                stack["ledger"].cwd = ledger_path
+                stack["ledger"].start()
+                stack["ledger"].wait_ready()
             wav = media.speak("bench", root / "b.wav")
             with wav.open("rb") as fh:
                 file_id = httpx.post(
@@ -279,6 +285,34 @@ def bench_control(total: int = 3000, concurrency: int = 16) -> None:
             stack.stop()
         finally:
             deps.stop()
+    return result
+
+
+def bench_control(
+    total: int = 3000, concurrency: int = 16, runs: int = 1, baseline: str | None = None
+) -> None:
+    """Submissions per second; with `baseline` (a git revision) the same runs against
+    that revision's ledger, interleaved, and the ratio."""
+    with tempfile.TemporaryDirectory() as tmp:
+        before = _source_tree(baseline, Path(tmp) / "baseline") if baseline else None
+        now: list[dict[str, Any]] = []
+        then: list[dict[str, Any]] = []
+        for _ in range(runs):
+            now.append(_control_once(None, total, concurrency))
+            if before is not None:
+                then.append(_control_once(before, total, concurrency))
+
+    def median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
+        ordered = sorted(results, key=lambda r: float(r["per_second"]))
+        return {
+            **ordered[len(ordered) // 2],
+            "per_second_samples": [r["per_second"] for r in results],
+        }
+
+    result = median_run(now)
+    if then:
+        result["baseline"] = {"revision": baseline, **median_run(then)}
+        result["ratio"] = round(result["per_second"] / result["baseline"]["per_second"], 3)
     result.update(target_per_second=1000, target_p99_ms=25)
     write("control_plane_submissions", result)
 
@@ -465,14 +499,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--baseline",
-        help="events: also run the ledger of this git revision, interleaved, for a ratio",
+        help="control, events: also run the ledger of this git revision, interleaved, for a ratio",
     )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.which in ("engine", "all"):
         bench_engine(args.runs)
     if args.which in ("control", "all"):
-        bench_control()
+        bench_control(runs=min(args.runs, 3), baseline=args.baseline)
     if args.which in ("events", "all"):
         bench_events(runs=min(args.runs, 3), baseline=args.baseline)
     if args.which in ("convert", "all"):

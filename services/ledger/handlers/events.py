@@ -6,9 +6,9 @@ folded within milliseconds when traffic is light and in large batches (one
 transaction each) under load. FastStream's batch mode instead waits to fill the batch.
 Messages are acked only after their transaction commits. Two batches are in flight
 (`in_flight`): while one waits on PostgreSQL the next is fetched, parsed and stored, so
-the ledger's one core and the database's work side by side. Two batches touching one
-job queue on its row lock, and the fold does not depend on the order events arrive
-in, so the result is the same as one batch after another. Poison (services/ledger/
+the ledger's one core and the database's work side by side. A batch locks its jobs
+only after the batch before it holds its own (services/ledger/ingestion.py), so two
+batches touching one job fold in the order they were fetched. Poison (services/ledger/
 poison.py): an event that does not parse, or that the database refuses, is given up
 (a dead letter) and its batch-mates are stored without it; NUL in text is replaced.
 """
@@ -88,8 +88,14 @@ class EventIntake:
                 log.warning("event fetch failed", error=str(exc))
                 await asyncio.sleep(1.0)
                 continue
-            while len(self._batches) >= self._in_flight:
-                await asyncio.wait(self._batches, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                while len(self._batches) >= self._in_flight:
+                    await asyncio.wait(self._batches, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:  # stopping: hand the batch back at once
+                for msg in msgs:
+                    with contextlib.suppress(Exception):
+                        await msg.nak()
+                raise
             batch = asyncio.create_task(self._process_logged(msgs))
             self._batches.add(batch)
             batch.add_done_callback(self._batches.discard)

@@ -68,7 +68,8 @@ async def apply(conn: Conn, plan: FoldPlan) -> Applied:
     done = Applied()
     for file, owner, job_id in plan.files:
         await files.insert(conn, file, owner, job_id)
-    for file_id, seconds in plan.durations:
+    # In file id order: batches folding side by side must not lock files crosswise.
+    for file_id, seconds in sorted(dict(plan.durations).items()):
         await files.set_duration(conn, file_id, seconds)
     for step in plan.steps:
         inserted = await jobs.insert(conn, step)

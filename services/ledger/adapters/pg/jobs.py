@@ -23,7 +23,7 @@ class Inserted:
     messages: list[OutboxMessage] = field(default_factory=list)  # the rows written
 
 
-def _values(job: NewJob) -> dict[str, Any]:
+def values_of(job: NewJob) -> dict[str, Any]:
     """Column → value of the row to insert (created_at and finished_at come from SQL)."""
     return {
         "id": job.id,
@@ -57,7 +57,7 @@ async def insert(db: Db, planned: PlannedJob) -> Inserted:
     unchanged (`created` False); one of another owner gives `job` None: ids are never
     shared across tenants.
     """
-    values = _values(planned.new)
+    values = values_of(planned.new)
     n = len(values)
     status = list(values).index("status") + 1
     # One statement (atomic on its own, one round trip): events and outbox rows are

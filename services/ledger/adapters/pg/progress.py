@@ -45,6 +45,9 @@ async def apply(
                            FROM u JOIN taken t ON t.job = u.id
                            WHERE j.id = u.id AND u.attempt >= j.attempt
                              AND j.status <> ALL($6::text[])
+                             AND NOT (j.status = 'processing' AND j.attempt = u.attempt
+                                      AND j.progress >= u.progress
+                                      AND j.started_at IS NOT NULL)  -- nothing would change
                            RETURNING j.id)
             SELECT id FROM taken""",
         [r.job_id for r in reports],
