@@ -9,6 +9,7 @@ wrote published and the webhook sender woken.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -53,8 +54,8 @@ class Ingestion:
             for job_type, status in folded.finished:
                 JOBS_FINISHED.labels(type=job_type, status=status).inc()
         INGEST_BATCH.observe(len(events))
-        for event in events:
-            EVENTS_INGESTED.labels(kind=event.kind).inc()
+        for kind, count in Counter(event.kind for event in events).items():
+            EVENTS_INGESTED.labels(kind=kind).inc(count)
         return len(fresh)
 
     async def _store_and_fold(

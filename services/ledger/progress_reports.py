@@ -34,16 +34,13 @@ def split(events: list[JobEvent]) -> tuple[list[ProgressReport], list[JobEvent]]
     reports: list[ProgressReport] = []
     rest: list[JobEvent] = []
     for job_id, mine in by_job.items():
-        progress = [e for e in mine if isinstance(e, JobProgressed)]
-        if len(progress) == len(mine) and len({e.attempt for e in progress}) == 1:
-            reports.append(
-                ProgressReport(
-                    job_id,
-                    progress[0].attempt,
-                    max(e.progress for e in progress),
-                    min(e.occurred_at for e in progress),
-                )
-            )
+        first = mine[0]
+        if len(mine) == 1 and isinstance(first, JobProgressed):  # the usual case
+            reports.append(ProgressReport(job_id, first.attempt, first.progress, first.occurred_at))
+        elif all(isinstance(e, JobProgressed) and e.attempt == first.attempt for e in mine):
+            progress = [e.progress for e in mine if isinstance(e, JobProgressed)]
+            first_at = min(e.occurred_at for e in mine)
+            reports.append(ProgressReport(job_id, first.attempt, max(progress), first_at))
         else:
             rest += mine
     return reports, rest
