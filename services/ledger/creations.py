@@ -28,23 +28,35 @@ class Creations:
         self._max_group = max_group
         self._in_flight = in_flight  # statements at once (each writer writes one at a time)
         self._waiting: list[_Waiting] = []
-        self._writers: set[asyncio.Task[None]] = set()
+        self._writing = 0  # writers running; one that found nothing left has left already
+        self._writers: set[asyncio.Task[None]] = set()  # their tasks, kept referenced
 
     async def insert(self, planned: PlannedJob) -> pg_jobs.Inserted:
         """As `jobs.insert` would answer for this job alone."""
         done: asyncio.Future[pg_jobs.Inserted] = asyncio.get_running_loop().create_future()
         self._waiting.append((planned, done))
-        if len(self._writers) < self._in_flight:
+        if self._writing < self._in_flight:
+            self._writing += 1
             writer = asyncio.create_task(self._write())
             self._writers.add(writer)
             writer.add_done_callback(self._writers.discard)
         return await done
 
     async def _write(self) -> None:
-        while self._waiting:
-            group = self._waiting[: self._max_group]
-            del self._waiting[: self._max_group]
-            await self._write_group(group)
+        try:
+            while self._waiting:
+                group = self._waiting[: self._max_group]
+                del self._waiting[: self._max_group]
+                try:
+                    await self._write_group(group)
+                except asyncio.CancelledError:  # the ledger stopping: nobody waits in vain
+                    for _, done in group:
+                        _settle(done, ConnectionError("the ledger stopped"))
+                    raise
+        finally:
+            # No await between finding the queue empty and this: a creation queued
+            # after it sees the slot free and starts a writer.
+            self._writing -= 1
 
     async def _write_group(self, group: list[_Waiting]) -> None:
         CREATION_GROUP.observe(len(group))

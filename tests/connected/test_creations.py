@@ -111,3 +111,17 @@ async def test_a_job_the_database_refuses_fails_alone(ledger: LedgerFixture) -> 
     assert isinstance(results[2], Exception)
     assert all(not isinstance(r, Exception) and r.created for i, r in enumerate(results) if i != 2)
     assert await ledger.pool.fetchval("SELECT count(*) FROM jobs") == 5
+
+
+async def test_a_creation_right_after_the_last_one_is_not_left_waiting(
+    ledger: LedgerFixture,
+) -> None:
+    """One after another, each submitter woken by the answer before its writer has left:
+    a writer that has found nothing more to write must not count as one still writing."""
+    file_id = await register(ledger)
+    file = InputFile(file_id, f"files/{file_id}", "a.wav", "0" * 64)
+    creations = Creations(ledger.pool, in_flight=1)
+    async with asyncio.timeout(20):
+        for _ in range(20):
+            planned = pending(NewJob(id=uuid.uuid4(), owner="default", type="transcribe"), file)
+            assert (await creations.insert(planned)).created
