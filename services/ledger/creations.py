@@ -59,23 +59,46 @@ class Creations:
             self._writing -= 1
 
     async def _write_group(self, group: list[_Waiting]) -> None:
+        group = [(p, done) for p, done in group if not done.done()]  # not given up on
         CREATION_GROUP.observe(len(group))
-        try:
-            written = await job_groups.insert_many(self._pool, [p for p, _ in group])
-        except Exception as exc:
-            if pg_errors.unavailable(exc) or len(group) == 1:
-                for _, done in group:
-                    _settle(done, exc)
-                return
-            written = [None] * len(group)  # refused: each alone, so only the bad one fails
+        written = await self._write_together([p for p, _ in group])
         for (planned, done), inserted in zip(group, written, strict=True):
             if inserted is not None:
                 _settle(done, inserted)
-                continue
-            try:
-                _settle(done, await pg_jobs.insert(self._pool, planned))
-            except Exception as exc:
-                _settle(done, exc)
+            else:  # a repeat, a job there already, or a group refused: answered alone
+                try:
+                    _settle(done, await pg_jobs.insert(self._pool, planned))
+                except Exception as exc:
+                    _settle(done, exc)
+
+    async def _write_together(
+        self, group: list[PlannedJob]
+    ) -> list[pg_jobs.Inserted | BaseException | None]:
+        """One statement for the first of each id and idempotency key, in id order (two
+        groups in flight then meet on shared keys in one order); None where a job is
+        left to `jobs.insert`, which answers a repeat as the single path does."""
+        out: list[pg_jobs.Inserted | BaseException | None] = [None] * len(group)
+        seen: set[object] = set()
+        first: list[int] = []
+        for i, p in enumerate(group):
+            keys = {p.new.id} | (
+                {(p.new.owner, p.new.idempotency_key)} if p.new.idempotency_key else set()
+            )
+            if not keys & seen:
+                first.append(i)
+            seen |= keys
+        first.sort(key=lambda i: group[i].new.id)
+        if not first:
+            return out
+        try:
+            written = await job_groups.insert_many(self._pool, [group[i] for i in first])
+        except Exception as exc:
+            if pg_errors.unavailable(exc) and not pg_errors.contended(exc):
+                return [exc] * len(group)  # the database is away: every submitter retries
+            return out  # refused, or a deadlock between groups: each alone
+        for i, inserted in zip(first, written, strict=True):
+            out[i] = inserted
+        return out
 
 
 def _settle(done: asyncio.Future[pg_jobs.Inserted], outcome: object) -> None:

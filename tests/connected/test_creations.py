@@ -125,3 +125,26 @@ async def test_a_creation_right_after_the_last_one_is_not_left_waiting(
         for _ in range(20):
             planned = pending(NewJob(id=uuid.uuid4(), owner="default", type="transcribe"), file)
             assert (await creations.insert(planned)).created
+
+
+async def test_a_repeated_id_in_one_group_is_answered_as_the_single_path_would(
+    ledger: LedgerFixture,
+) -> None:
+    file_id = await register(ledger)
+    file = InputFile(file_id, f"files/{file_id}", "a.wav", "0" * 64)
+    creations = Creations(ledger.pool, in_flight=1)  # all of them in one group
+    job_id = uuid.uuid4()
+    mine, again, theirs = (
+        pending(NewJob(id=job_id, owner=owner, type="transcribe"), file)
+        for owner in ("default", "default", "other-tenant")
+    )
+    groups_before, _ = groups_written()
+    first, second, third = await asyncio.gather(
+        creations.insert(mine), creations.insert(again), creations.insert(theirs)
+    )
+    assert groups_written()[0] - groups_before == 1
+    assert first.created and first.job is not None and first.job.owner == "default"
+    assert not second.created and second.job is not None and second.job.id == job_id
+    assert third.job is None  # another tenant's id: the submission answers ID_IN_USE
+    assert await ledger.pool.fetchval("SELECT count(*) FROM job_events") == 1
+    assert await ledger.pool.fetchval("SELECT count(*) FROM outbox") == 2  # queued + command

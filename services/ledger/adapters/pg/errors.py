@@ -34,3 +34,8 @@ def unavailable(exc: BaseException) -> bool:
 def refused(exc: BaseException) -> bool:
     """The database refuses this very data: every try fails the same way."""
     return isinstance(exc, _REFUSED)
+
+
+def contended(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: this transaction lost to another, now gone."""
+    return isinstance(exc, asyncpg.exceptions.TransactionRollbackError)

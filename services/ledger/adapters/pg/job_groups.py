@@ -88,7 +88,8 @@ def _statement(names: list[str]) -> str:
 
 async def insert_many(db: Db, group: Sequence[PlannedJob]) -> list[Inserted | None]:
     """Per job of `group`, in order: what was written, or None where nothing was (the
-    job exists already: ask `jobs.insert`)."""
+    job exists already: ask `jobs.insert`). The group must not repeat a job id or an
+    owner's idempotency key (creations.py writes the first, then the rest alone)."""
     rows = [values_of(p.new) for p in group]
     names = list(rows[0])
     columns = [_column(_TYPES[c], [r[c] for r in rows]) for c in names]
@@ -114,6 +115,7 @@ async def insert_many(db: Db, group: Sequence[PlannedJob]) -> list[Inserted | No
     out: list[Inserted | None] = []
     for p in group:
         job = written.get(p.new.id)
+        job = job if job is not None and job.owner == p.new.owner else None
         ids = [outbox_ids[m.msg_id] for m in p.outbox] if job else []
         out.append(Inserted(job, ids, True, list(p.outbox)) if job else None)
     return out
