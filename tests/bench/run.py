@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import nats
@@ -30,6 +30,7 @@ from tests.support import media
 from tests.support.stack import Stack, start_stack
 
 RESULTS = Path(__file__).parent / "results"
+T = TypeVar("T")
 LONG_TEXT = " ".join([media.SPEECH_TEXT] * 9)  # about five minutes of speech
 
 
@@ -293,14 +294,7 @@ def bench_control(
 ) -> None:
     """Submissions per second; with `baseline` (a git revision) the same runs against
     that revision's ledger, interleaved, and the ratio."""
-    with tempfile.TemporaryDirectory() as tmp:
-        before = _source_tree(baseline, Path(tmp) / "baseline") if baseline else None
-        now: list[dict[str, Any]] = []
-        then: list[dict[str, Any]] = []
-        for _ in range(runs):
-            now.append(_control_once(None, total, concurrency))
-            if before is not None:
-                then.append(_control_once(before, total, concurrency))
+    now, then = _interleaved(runs, baseline, lambda tree: _control_once(tree, total, concurrency))
 
     def median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
         ordered = sorted(results, key=lambda r: float(r["per_second"]))
@@ -397,19 +391,30 @@ def _source_tree(rev: str, into: Path) -> Path:
     return into
 
 
+def _interleaved(
+    runs: int, baseline: str | None, once: Callable[[Path | None], T]
+) -> tuple[list[T], list[T]]:
+    """`once` run `runs` times on this tree and, with `baseline`, on that revision's
+    ledger after each: (this tree's results, the baseline's)."""
+    now: list[T] = []
+    then: list[T] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        before = _source_tree(baseline, Path(tmp) / "baseline") if baseline else None
+        for _ in range(runs):
+            now.append(once(None))
+            if before is not None:
+                then.append(once(before))
+    return now, then
+
+
 def bench_events(
     total: int = 50_000, jobs: int = 500, runs: int = 3, baseline: str | None = None
 ) -> None:
     """Ledger event ingestion; with `baseline` (a git revision) the same runs against
     that revision's ledger, interleaved, and the ratio."""
-    with tempfile.TemporaryDirectory() as tmp:
-        before = _source_tree(baseline, Path(tmp) / "baseline") if baseline else None
-        now_s: list[float] = []
-        then_s: list[float] = []
-        for _ in range(runs):
-            now_s.append(round(_ingestion_once(None, total, jobs), 2))
-            if before is not None:
-                then_s.append(round(_ingestion_once(before, total, jobs), 2))
+    now_s, then_s = _interleaved(
+        runs, baseline, lambda tree: round(_ingestion_once(tree, total, jobs), 2)
+    )
     result: dict[str, Any] = {
         "events": total,
         "jobs": jobs,
@@ -420,7 +425,7 @@ def bench_events(
         "per_second": round(total / statistics.median(now_s), 1),
         "target_per_second": 20000,
     }
-    if before is not None:
+    if then_s:
         result["baseline"] = {
             "revision": baseline,
             "seconds_samples": then_s,
