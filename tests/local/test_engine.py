@@ -214,6 +214,51 @@ def test_word_timestamps_over_many_batches_are_the_pipelines_own(
     assert ours.segments == theirs
 
 
+def test_the_language_detections_encoding_is_reused_by_the_first_chunks_batch(
+    engine: WhisperEngine, speech_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Detecting the language encodes the first chunk's window; its batch takes that
+    output (encoded.py) instead of running the encoder on it again: one window encoded
+    per chunk, and the segments those of the pipeline encoding every chunk itself."""
+    from faster_whisper import BatchedInferencePipeline
+
+    from services.transcriber.adapters.chunks import prepare, to_segments
+    from services.transcriber.adapters.whisper import to_segment
+
+    audio = decode(speech_wav)
+    pause = np.zeros(SAMPLE_RATE * 2, dtype=audio.dtype)
+    long = np.concatenate([audio, pause, audio])
+    options = TranscribeOptions(batch_size=2)  # the language is detected
+    chunks = len(prepare_chunks(engine, long, options))
+    assert chunks >= 2
+    windows: list[int] = []
+    real_encode = engine._model.encode
+
+    def counted(features: np.ndarray) -> object:
+        windows.append(1 if features.ndim == 2 else features.shape[0])
+        return real_encode(features)
+
+    monkeypatch.setattr(engine._model, "encode", counted)
+    ours = engine.transcribe(long, options, lambda _: None, lambda: False)
+    assert sum(windows) == chunks
+    monkeypatch.undo()
+
+    prepared = prepare(engine._model, long, options)
+    pipeline = BatchedInferencePipeline(engine._model)
+    outputs = [
+        part
+        for at in range(0, chunks, 2)
+        for part in pipeline.forward(
+            np.stack(prepared.features[at : at + 2]),
+            prepared.tokenizer,
+            prepared.chunks[at : at + 2],
+            prepared.options,
+        )
+    ]
+    theirs = [to_segment(segment, options) for segment in to_segments(prepared, outputs)]
+    assert ours.language == "en" and ours.segments == theirs
+
+
 def prepare_chunks(
     engine: WhisperEngine, audio: np.ndarray, options: TranscribeOptions
 ) -> list[object]:

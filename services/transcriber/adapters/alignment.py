@@ -12,6 +12,7 @@ very call and "last speech" chain the pipeline uses: the words are the pipeline'
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from math import ceil
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .chunks import PreparedAudio
+from .encoded import ReusingEncoder
 
 
 @dataclass(eq=False)
@@ -51,7 +53,7 @@ def _pipeline_type() -> type:
 
 
 def new_pipeline(model: Any) -> Any:
-    return _pipeline_type()(model)
+    return _pipeline_type()(ReusingEncoder(model))
 
 
 def decode_batch(
@@ -60,15 +62,21 @@ def decode_batch(
     metadata: list[dict[str, Any]],
     prepared: PreparedAudio,
     first: int,
+    encoded: Sequence[np.ndarray | None] = (),
 ) -> list[Any]:
     """Each chunk's sub-segments; for a word-timestamp job the batch as `Unaligned`
-    instead (once per chunk, so every chunk's result names its batch)."""
+    instead (once per chunk, so every chunk's result names its batch). `encoded`: the
+    rows' encoder outputs already at hand (encoded.py)."""
     options = prepared.options
-    if not options.word_timestamps:
-        outputs: list[Any] = pipeline.forward(features, prepared.tokenizer, metadata, options)
-        return outputs
-    without = dataclasses.replace(options, word_timestamps=False)
-    outputs = pipeline.forward(features, prepared.tokenizer, metadata, without)
+    pipeline.model.rows = encoded
+    try:
+        if not options.word_timestamps:
+            outputs: list[Any] = pipeline.forward(features, prepared.tokenizer, metadata, options)
+            return outputs
+        without = dataclasses.replace(options, word_timestamps=False)
+        outputs = pipeline.forward(features, prepared.tokenizer, metadata, without)
+    finally:
+        pipeline.model.rows = ()
     fps = pipeline.model.frames_per_second
     sizes = [int(ceil(chunk["duration"]) * fps) for chunk in metadata]  # as forward() does
     batch = Unaligned(first, outputs, pipeline.encoder_output, sizes)

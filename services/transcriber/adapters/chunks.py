@@ -1,9 +1,11 @@
 """One job's audio as decoder-ready chunks, and its chunks' outputs back into segments.
 
 This is faster-whisper's `BatchedInferencePipeline.transcribe` cut open at its batch loop
-(same VAD cut, features, language detection and options), so that chunks of several jobs
-can share one batch on the model (batcher.py) and each job still gets exactly the
-segments the pipeline would have given it.
+(same VAD cut, features and options), so that chunks of several jobs can share one batch
+on the model (batcher.py) and each job still gets exactly the segments the pipeline
+would have given it. One difference: the language is detected on the first chunk's own
+window (the pipeline's window runs on into the second chunk), and on a CPU that
+window's encoder output is kept for the chunk's batch (encoded.py).
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class PreparedAudio:
     language: str
     language_probability: float
     duration: float
+    # The first chunk's encoder output (1, frames, width), from the language detection;
+    # None where no detection ran, or on CUDA (the output lives on the device there).
+    first_encoded: np.ndarray | None = None
 
 
 def prepare(model: Any, audio: np.ndarray, options: TranscribeOptions) -> PreparedAudio:
@@ -63,9 +68,9 @@ def prepare(model: Any, audio: np.ndarray, options: TranscribeOptions) -> Prepar
     audio_chunks, chunks = collect_chunks(audio, clips, max_duration=chunk_length)
     if not clips:  # no speech: nothing to decode (collect_chunks still gives one empty chunk)
         audio_chunks, chunks = [], []
-    features = [model.feature_extractor(chunk)[..., :-1] for chunk in audio_chunks]
+    features = [pad_or_trim(model.feature_extractor(chunk)[..., :-1]) for chunk in audio_chunks]
 
-    language, probability = _language(model, options, features)
+    language, probability, first_encoded = _language(model, options, features)
     tokenizer = Tokenizer(
         model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language
     )
@@ -81,7 +86,7 @@ def prepare(model: Any, audio: np.ndarray, options: TranscribeOptions) -> Prepar
     )
     return PreparedAudio(
         key=key,
-        features=[pad_or_trim(feature) for feature in features],
+        features=features,
         chunks=chunks,
         clips=clips,
         tokenizer=tokenizer,
@@ -89,24 +94,29 @@ def prepare(model: Any, audio: np.ndarray, options: TranscribeOptions) -> Prepar
         language=language,
         language_probability=probability,
         duration=audio.shape[0] / SAMPLE_RATE,
+        first_encoded=first_encoded,
     )
 
 
 def _language(
     model: Any, options: TranscribeOptions, features: list[np.ndarray]
-) -> tuple[str, float]:
+) -> tuple[str, float, np.ndarray | None]:
+    """The language, its probability and, on a CPU, the first chunk's encoder output."""
     if options.language is not None:
-        return (options.language if model.model.is_multilingual else "en"), 1.0
+        return (options.language if model.model.is_multilingual else "en"), 1.0, None
     if not model.model.is_multilingual:
-        return "en", 1.0
-    # the pipeline's own call: a dummy frame stands in for empty audio
-    dummy = np.full((model.model.n_mels, 1), -1.5, dtype="float32")
-    language, probability, _ = model.detect_language(
-        features=np.concatenate([*features, dummy], axis=1),
-        language_detection_segments=1,
-        language_detection_threshold=0.5,
-    )
-    return str(language), float(probability)
+        return "en", 1.0, None
+    if not features:  # no speech: the pipeline's own call, a dummy frame for the audio
+        dummy = np.full((model.model.n_mels, 1), -1.5, dtype="float32")
+        language, probability, _ = model.detect_language(
+            features=dummy, language_detection_segments=1, language_detection_threshold=0.5
+        )
+        return str(language), float(probability), None
+    # detect_language's one-window case: the most probable language token
+    encoded = model.encode(features[0])
+    token, probability = model.model.detect_language(encoded)[0][0]
+    kept = np.asarray(encoded) if model.model.device == "cpu" else None
+    return str(token)[2:-2], float(probability), kept
 
 
 def _pipeline_default(name: str) -> Any:

@@ -185,13 +185,17 @@ class WhisperEngine:
                 if cancelled():
                     raise Cancelled
                 prepared = prepare(self._model, audio, options)
+            encoded: list[np.ndarray | None] = [None] * len(prepared.chunks)
+            if encoded:  # the language detection's encoder output, for the first chunk
+                encoded[0] = prepared.first_encoded
             ticket = self._batcher().submit(
                 prepared.key,
                 min(prepared.key.batch_size, self.max_batch),
                 prepared,
-                list(zip(prepared.features, prepared.chunks, strict=True)),
+                list(zip(prepared.features, prepared.chunks, encoded, strict=True)),
             )
-            prepared.features = []  # each goes with its chunk once decoded
+            # each goes with its chunk once decoded
+            prepared.features, prepared.first_encoded = [], None
         finally:
             with self._lock:
                 self._preparing -= 1
@@ -261,12 +265,13 @@ class WhisperEngine:
         prepared: PreparedAudio = batch[0].ticket.context
         features = np.stack([chunk.payload[0] for chunk in batch])
         metadata = [chunk.payload[1] for chunk in batch]
+        encoded = [chunk.payload[2] for chunk in batch]
         pipeline = getattr(self._pipelines, "pipeline", None)
         if pipeline is None:
             pipeline = self._pipelines.pipeline = new_pipeline(self._model)
         BATCH_CHUNKS.observe(len(batch))
         BATCH_JOBS.observe(len({id(chunk.ticket) for chunk in batch}))
-        return decode_batch(pipeline, features, metadata, prepared, first=batch[0].index)
+        return decode_batch(pipeline, features, metadata, prepared, batch[0].index, encoded)
 
 
 def to_segment(seg: Any, options: TranscribeOptions) -> Segment:
