@@ -103,19 +103,30 @@ class SlotPuller:
 
 
 class DemandSlots(asyncio.Semaphore):
-    """Slots taken only while `wanted()` says the replica can use more work now (the
+    """Slots taken only while `wanted(held)` says the replica can use more work now (the
     transcriber: while its batches are not full). A replica that has enough leaves the
-    rest of the queue to the others, however many slots it has free."""
+    rest of the queue to the others, however many slots it has free.
 
-    def __init__(self, value: int, wanted: Callable[[], bool], poll_s: float = 0.05) -> None:
+    `held`: the jobs the replica holds besides the one asked about, counted from their
+    fetch. A job just fetched has not yet done anything its replica could count (its
+    handler has not started): counted from there, a replica fetching a burst of jobs
+    took every one of them before the first showed up in its own figures."""
+
+    def __init__(self, value: int, wanted: Callable[[int], bool], poll_s: float = 0.05) -> None:
         super().__init__(value)
         self._wanted = wanted
         self._poll_s = poll_s
+        self._held = 0
 
     async def acquire(self) -> Literal[True]:
         while True:
             await super().acquire()
-            if self._wanted():
+            self._held += 1
+            if self._wanted(self._held - 1):
                 return True
             self.release()
             await asyncio.sleep(self._poll_s)
+
+    def release(self) -> None:
+        self._held -= 1
+        super().release()

@@ -46,17 +46,20 @@ class TranscriberJobs:
         # has cores + 4 threads).
         self._threads = ThreadPoolExecutor(max(1, slots), thread_name_prefix="job")
         self._diarizer = Diarizer()
-        self._arriving = 0  # jobs downloading and decoding, not yet with the engine
+        self._with_engine = 0  # jobs whose audio the engine has (its backlog counts them)
 
     def close(self) -> None:
         """Wait for the job threads (handed-back jobs notice within half a second, or when
         the engine stops), so none is inside the model when the process exits."""
         self._threads.shutdown(wait=True, cancel_futures=True)
 
-    def wants_work(self) -> bool:
-        """Take another job only while the batches ahead are not full: a job on its way
-        counts as one chunk until it is cut (a long file then shows it has plenty)."""
-        return self._arriving + self._engine.backlog() < self._prefetch_chunks
+    def wants_work(self, held: int) -> bool:
+        """Take another job only while the batches ahead are not full: each of the `held`
+        jobs not with the engine yet (fetched, downloading, decoding) counts as one chunk,
+        as does a job cutting its chunks; then its chunks count (a long file then shows it
+        has plenty)."""
+        arriving = held - self._with_engine
+        return arriving + self._engine.backlog() < self._prefetch_chunks
 
     async def transcribe(self, ctx: JobContext) -> Outcome:
         result = await self._run_model(ctx, ctx.options(TranscribeOptions))
@@ -108,15 +111,12 @@ class TranscriberJobs:
         QUEUE_WAIT.labels(type=run.type.value).observe(
             max(0.0, (datetime.now(UTC) - run.occurred_at).total_seconds())
         )
-        self._arriving += 1
-        try:
-            with job_scratch(self._work_dir) as tmp:
-                source = Path(tmp) / "input"
-                size = await self._store.download(run.input_key, source)
-                S3_BYTES.labels(direction="out").inc(size)
-                audio = await asyncio.to_thread(decode, source)
-        finally:
-            self._arriving -= 1
+        with job_scratch(self._work_dir) as tmp:
+            source = Path(tmp) / "input"
+            size = await self._store.download(run.input_key, source)
+            S3_BYTES.labels(direction="out").inc(size)
+            audio = await asyncio.to_thread(decode, source)
+        self._with_engine += 1
         try:
             # Jobs run side by side here; the engine decodes their chunks in shared batches.
             result = await asyncio.get_running_loop().run_in_executor(
@@ -133,6 +133,8 @@ class TranscriberJobs:
                 )
         except Cancelled as exc:
             raise JobCancelledError from exc
+        finally:
+            self._with_engine -= 1
         if ctx.cancelled():
             raise JobCancelledError
         AUDIO_SECONDS.inc(result.duration_s)

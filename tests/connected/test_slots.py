@@ -113,3 +113,54 @@ async def has_started(nc: Client, job_id: uuid.UUID) -> bool:
 
 async def is_completed(nc: Client, job_id: uuid.UUID) -> bool:
     return "completed" in await stored_events(nc, job_id)
+
+
+async def test_a_burst_of_jobs_is_taken_only_as_far_as_the_replica_wants_them(
+    nc: Client, nats_url: str
+) -> None:
+    """A replica that wants two jobs at a time (the transcriber: while its batches ahead
+    are not full) holds two of a burst of six, however many slots it has, and leaves
+    the rest in the stream for other replicas, even before its handlers have started."""
+    from services.common.slot_puller import DemandSlots
+
+    may_end = asyncio.Event()
+
+    async def convert(ctx: JobContext) -> Outcome:
+        await may_end.wait()
+        return result()
+
+    settings = WorkerSettings(
+        nats_url=nats_url, health_port=0, jetscribe_dev_mode=True, max_concurrent_jobs=8
+    )
+    slots = DemandSlots(8, lambda held: held < 2, poll_s=0.01)
+    burst = [await send(nc, JobType.CONVERT) for _ in range(6)]
+    task = asyncio.create_task(
+        run_worker("slots", settings, {JobType.CONVERT: convert}, slots=slots)
+    )
+    try:
+        await async_wait_until(
+            lambda: started_count(nc, burst, 2), 20, "two jobs of the burst started"
+        )
+        await asyncio.sleep(2.0)  # many demand polls: no third job may be taken
+        assert [await has_started(nc, job) for job in burst].count(True) == 2
+        info = await nc.jetstream().consumer_info(
+            streams.JOBS_STREAM, streams.worker_consumer_name(JobType.CONVERT)
+        )
+        assert (info.num_ack_pending or 0) == 2 and (info.num_pending or 0) == 4
+        may_end.set()
+        await async_wait_until(
+            lambda: all_completed(nc, burst), 30, "the burst done, two at a time"
+        )
+    finally:
+        may_end.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def started_count(nc: Client, jobs: list[uuid.UUID], count: int) -> bool:
+    return [await has_started(nc, job) for job in jobs].count(True) >= count
+
+
+async def all_completed(nc: Client, jobs: list[uuid.UUID]) -> bool:
+    return all([await is_completed(nc, job) for job in jobs])

@@ -139,12 +139,24 @@ async def test_demand_slots_are_taken_only_while_work_is_wanted() -> None:
     from services.common.slot_puller import DemandSlots
 
     wanted = False
-    slots = DemandSlots(4, lambda: wanted, poll_s=0.01)
+    asked: list[int] = []
+
+    def demand(held: int) -> bool:
+        asked.append(held)
+        return wanted
+
+    slots = DemandSlots(4, demand, poll_s=0.01)
     waiter = asyncio.ensure_future(slots.acquire())
     await asyncio.sleep(0.1)
     assert not waiter.done()  # free slots, but no demand: the queue stays for others
     wanted = True
     assert await asyncio.wait_for(waiter, 2) is True
+    await slots.acquire()
+    assert asked[-1] == 1  # the slot taken first counts as a job held
+    slots.release()
+    slots.release()
+    await slots.acquire()
+    assert asked[-1] == 0 and set(asked[:-2]) == {0}
 
 
 def test_one_bad_job_in_a_shared_batch_fails_alone() -> None:
