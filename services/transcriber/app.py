@@ -75,12 +75,25 @@ def max_batch_chunks(settings: TranscriberSettings, device: str) -> int:
     return settings.transcriber_max_batch_chunks or (64 if device == "cuda" else 2)
 
 
+def prefetch_chunks(settings: TranscriberSettings, device: str, max_batch: int) -> int:
+    """Chunks waiting for a batch below which a replica takes another job. On CUDA two
+    batches' worth: jobs cut their chunks on the CPU while the GPU decodes. On CPU one
+    batch's worth: the cores are what every job waits for, and a job held beyond the
+    next batch only takes them from the batches being decoded (its download, decode and
+    chunk cutting). Measured on 2 cores, eight 30-s clips at once: two batches' worth
+    gave the first result in 1.43x a lone job's time, one batch's worth in 1.09x, with
+    the same time for all eight."""
+    return settings.transcriber_prefetch_chunks or (
+        2 * max_batch if device == "cuda" else max_batch
+    )
+
+
 async def run(settings: TranscriberSettings) -> None:
     # The model is loaded before we pull anything: a replica that cannot load never takes work.
     engine = await asyncio.to_thread(build_engine, settings)
     store = ObjectStore(settings)
     await wait_for("s3", store.ensure_bucket)
-    prefetch = settings.transcriber_prefetch_chunks or 2 * engine.max_batch
+    prefetch = prefetch_chunks(settings, engine.device.device, engine.max_batch)
     jobs = TranscriberJobs(
         engine, store, settings.work_dir, prefetch, slots=settings.max_concurrent_jobs
     )

@@ -48,7 +48,8 @@ class TranscriberSettings(WorkerSettings):
         le=1024,
         description=(
             "A replica takes another job only while fewer chunks than this wait for a "
-            "batch, leaving the rest of the queue to others; 0: two batches' worth."
+            "batch, leaving the rest of the queue to others; 0: two batches' worth on "
+            "CUDA, one on CPU."
         ),
     )
     transcriber_max_batch_chunks: int = Field(
