@@ -87,11 +87,13 @@ check: lint test
 schemas: $(STAMP)
 	$(BIN)/python -m contracts.schema_export
 
+# PEER_URL=http://host:9000: the many-clips benchmark against a running
+# whisper-asr-webservice (`POST /asr`) instead of faster-whisper called directly.
 bench: $(STAMP) system-deps
 	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m tests.bench.run
-	$(BIN)/python -m tests.bench.batching
+	$(BIN)/python -m tests.bench.batching $(if $(PEER_URL),--peer $(PEER_URL))
 	$(BIN)/python -m tests.bench.scale
 	$(BIN)/python -m tests.bench.diarization
 	$(BIN)/python -m tests.bench.uploads

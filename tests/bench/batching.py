@@ -93,6 +93,15 @@ def through_peer(url: str) -> Callable[[Path], str]:
     return one
 
 
+def peer_version(url: str) -> str:
+    """What the peer says it is (FastAPI's OpenAPI document: title and version)."""
+    try:
+        info = httpx.get(f"{url}/openapi.json", timeout=10).json()["info"]
+        return f"{info['title']} {info['version']}"
+    except (httpx.HTTPError, KeyError, ValueError):
+        return "unknown"
+
+
 def direct_faster_whisper() -> Callable[[Path], str]:
     """One model, one clip at a time (a lock), batched decoding as jetscribe's default."""
     import threading
@@ -171,7 +180,11 @@ def main() -> None:
             "clips": args.clips,
             "audio_s": round(audio_s, 1),
             "runs": args.runs,
-            "peer_is": args.peer or "faster-whisper called directly, one clip at a time",
+            "peer_is": (
+                f"{peer_version(args.peer)} at {args.peer}"
+                if args.peer
+                else "faster-whisper called directly, one clip at a time"
+            ),
             **figures,
             "single_job_median_s": round(single, 2),
             "single_job_samples_s": [round(t, 2) for t in singles],
