@@ -35,7 +35,7 @@ class SlotPuller:
         stream: str,
         durable: str,
         handle: Handle,
-        slots: asyncio.Semaphore,
+        slots: JobSlots,
         fetch_timeout_s: float = 5.0,
     ) -> None:
         self._js = js
@@ -89,6 +89,7 @@ class SlotPuller:
             if not msgs:
                 self._slots.release()
                 continue
+            self._slots.took()
             task = asyncio.create_task(self._run(msgs[0]))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
@@ -99,34 +100,50 @@ class SlotPuller:
         except Exception:
             log.exception("job handler failed", consumer=self._durable)
         finally:
-            self._slots.release()
+            self._slots.settled()
 
 
-class DemandSlots(asyncio.Semaphore):
+class JobSlots(asyncio.Semaphore):
+    """A replica's slots, shared by the job types it pulls, and the jobs it holds: a
+    slot is taken before each fetch (`release` when the fetch brings nothing), a job is
+    held from the moment its fetch brings it (`took`) until it is settled (`settled`)."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.held = 0
+
+    def took(self) -> None:
+        self.held += 1
+
+    def settled(self) -> None:
+        self.held -= 1
+        self.release()
+
+
+class DemandSlots(JobSlots):
     """Slots taken only while `wanted(held)` says the replica can use more work now (the
     transcriber: while its batches are not full). A replica that has enough leaves the
     rest of the queue to the others, however many slots it has free.
 
-    `held`: the jobs the replica holds besides the one asked about, counted from their
-    fetch. A job just fetched has not yet done anything its replica could count (its
-    handler has not started): counted from there, a replica fetching a burst of jobs
-    took every one of them before the first showed up in its own figures."""
+    `held` counts jobs from their fetch: counted once their handler had started, a
+    burst of jobs was taken whole before the first showed in the replica's own figures.
+    Not counted: a fetch still waiting (each idle job type has one open), so two types
+    fetching at once may take one job more than wanted."""
 
     def __init__(self, value: int, wanted: Callable[[int], bool], poll_s: float = 0.05) -> None:
         super().__init__(value)
         self._wanted = wanted
         self._poll_s = poll_s
-        self._held = 0
 
     async def acquire(self) -> Literal[True]:
         while True:
             await super().acquire()
-            self._held += 1
-            if self._wanted(self._held - 1):
+            try:
+                wanted = self._wanted(self.held)
+            except BaseException:
+                self.release()
+                raise
+            if wanted:
                 return True
             self.release()
             await asyncio.sleep(self._poll_s)
-
-    def release(self) -> None:
-        self._held -= 1
-        super().release()

@@ -35,7 +35,7 @@ from .run_lease import RunLeases
 from .scratch import sweep_leftovers
 from .settings import WorkerSettings
 from .signals import wait_for_stop_signal
-from .slot_puller import SlotPuller
+from .slot_puller import JobSlots, SlotPuller
 from .startup import wait_for
 from .worker_policy import WorkerPolicy
 
@@ -63,7 +63,7 @@ async def run_worker(
     *,
     identity: str | None = None,
     store: ObjectStore | None = None,
-    slots: asyncio.Semaphore | None = None,
+    slots: JobSlots | None = None,
 ) -> None:
     """`identity`: what produces the results (model, tool version), announced in the
     workers KV bucket for the ledger's result cache. `store`: partial outputs of a
@@ -84,7 +84,7 @@ async def run_worker(
     if identity is not None:
         await _announce(worker, handlers, identity)
     policy = WorkerPolicy.from_settings(settings)
-    slots = slots or asyncio.Semaphore(settings.max_concurrent_jobs)
+    slots = slots or JobSlots(settings.max_concurrent_jobs)
     leases = RunLeases(
         await jetstream.running_kv(worker.js, stream_settings(settings)),
         f"{name}@{WORKER_ID}",
@@ -145,7 +145,7 @@ async def _subscribe(
     job_type: JobType,
     runner: JobRunner,
     policy: WorkerPolicy,
-    slots: asyncio.Semaphore,
+    slots: JobSlots,
     types: int,
 ) -> None:
     """The type's durable consumer (created or updated) and a puller on it."""

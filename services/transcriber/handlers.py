@@ -8,7 +8,10 @@ Both read the input from S3, decode it, run faster-whisper and write their outpu
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +29,11 @@ from .metrics import AUDIO_SECONDS
 from .subtitles import build_cues, to_srt, to_vtt, words_of
 
 CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
+
+
+@dataclass
+class _Held:
+    decoded: bool = False
 
 
 class TranscriberJobs:
@@ -46,7 +54,7 @@ class TranscriberJobs:
         # has cores + 4 threads).
         self._threads = ThreadPoolExecutor(max(1, slots), thread_name_prefix="job")
         self._diarizer = Diarizer()
-        self._with_engine = 0  # jobs whose audio the engine has (its backlog counts them)
+        self._decoded = 0  # jobs past their download and decode (the engine counts them)
 
     def close(self) -> None:
         """Wait for the job threads (handed-back jobs notice within half a second, or when
@@ -58,11 +66,30 @@ class TranscriberJobs:
         jobs not with the engine yet (fetched, downloading, decoding) counts as one chunk,
         as does a job cutting its chunks; then its chunks count (a long file then shows it
         has plenty)."""
-        arriving = held - self._with_engine
+        arriving = held - self._decoded
         return arriving + self._engine.backlog() < self._prefetch_chunks
 
+    @contextlib.contextmanager
+    def _holding(self) -> Iterator[_Held]:
+        """One job's handler: once decoded it stops counting as arriving, until the
+        handler returns (its result uploaded: the slot is free a moment later)."""
+        job = _Held()
+        try:
+            yield job
+        finally:
+            if job.decoded:
+                self._decoded -= 1
+
     async def transcribe(self, ctx: JobContext) -> Outcome:
-        result = await self._run_model(ctx, ctx.options(TranscribeOptions))
+        with self._holding() as job:
+            return await self._transcribe(ctx, job)
+
+    async def generate_srt(self, ctx: JobContext) -> Outcome:
+        with self._holding() as job:
+            return await self._generate_srt(ctx, job)
+
+    async def _transcribe(self, ctx: JobContext, job: _Held) -> Outcome:
+        result = await self._run_model(ctx, ctx.options(TranscribeOptions), job)
         name = "transcript.json"
         file_id = output_file_id(ctx.run.job_id, name)
         result = result.model_copy(update={"file_id": file_id})
@@ -76,10 +103,12 @@ class TranscriberJobs:
         )
         return Outcome(result=result, outputs=[output], language=result.language)
 
-    async def generate_srt(self, ctx: JobContext) -> Outcome:
+    async def _generate_srt(self, ctx: JobContext, job: _Held) -> Outcome:
         options = ctx.options(SrtOptions)
         # Cues are cut from word timings (also what makes batched decoding usable here).
-        result = await self._run_model(ctx, options.model_copy(update={"word_timestamps": True}))
+        result = await self._run_model(
+            ctx, options.model_copy(update={"word_timestamps": True}), job
+        )
         cues = build_cues(words_of(result.segments), options)
         labels = options.diarize and options.speaker_labels
         content = to_srt(cues, labels) if options.format == "srt" else to_vtt(cues)
@@ -103,7 +132,9 @@ class TranscriberJobs:
         )
         return Outcome(result=srt_result, outputs=[output], language=result.language)
 
-    async def _run_model(self, ctx: JobContext, options: TranscribeOptions) -> TranscribeResult:
+    async def _run_model(
+        self, ctx: JobContext, options: TranscribeOptions, job: _Held
+    ) -> TranscribeResult:
         run = ctx.run
         if options.diarize:  # speakers are found per word: the words are needed
             options = options.model_copy(update={"word_timestamps": True})
@@ -116,7 +147,8 @@ class TranscriberJobs:
             size = await self._store.download(run.input_key, source)
             S3_BYTES.labels(direction="out").inc(size)
             audio = await asyncio.to_thread(decode, source)
-        self._with_engine += 1
+        job.decoded = True
+        self._decoded += 1
         try:
             # Jobs run side by side here; the engine decodes their chunks in shared batches.
             result = await asyncio.get_running_loop().run_in_executor(
@@ -133,8 +165,6 @@ class TranscriberJobs:
                 )
         except Cancelled as exc:
             raise JobCancelledError from exc
-        finally:
-            self._with_engine -= 1
         if ctx.cancelled():
             raise JobCancelledError
         AUDIO_SECONDS.inc(result.duration_s)

@@ -120,7 +120,8 @@ async def test_a_burst_of_jobs_is_taken_only_as_far_as_the_replica_wants_them(
 ) -> None:
     """A replica that wants two jobs at a time (the transcriber: while its batches ahead
     are not full) holds two of a burst of six, however many slots it has, and leaves
-    the rest in the stream for other replicas, even before its handlers have started."""
+    the rest in the stream for other replicas, even before its handlers have started.
+    The other type it pulls, idle, has a fetch open all the while: that is no job."""
     from services.common.slot_puller import DemandSlots
 
     may_end = asyncio.Event()
@@ -135,7 +136,9 @@ async def test_a_burst_of_jobs_is_taken_only_as_far_as_the_replica_wants_them(
     slots = DemandSlots(8, lambda held: held < 2, poll_s=0.01)
     burst = [await send(nc, JobType.CONVERT) for _ in range(6)]
     task = asyncio.create_task(
-        run_worker("slots", settings, {JobType.CONVERT: convert}, slots=slots)
+        run_worker(
+            "slots", settings, {JobType.CONVERT: convert, JobType.FIX_SRT: convert}, slots=slots
+        )
     )
     try:
         await async_wait_until(

@@ -75,12 +75,13 @@ def decode_batch(
             return outputs
         without = dataclasses.replace(options, word_timestamps=False)
         outputs = pipeline.forward(features, prepared.tokenizer, metadata, without)
-    finally:
+        encoder_output = pipeline.encoder_output
+    finally:  # nothing of this batch stays with the pipeline until the next one
         pipeline.model.rows = ()
+        pipeline.encoder_output = None
     fps = pipeline.model.frames_per_second
     sizes = [int(ceil(chunk["duration"]) * fps) for chunk in metadata]  # as forward() does
-    batch = Unaligned(first, outputs, pipeline.encoder_output, sizes)
-    pipeline.encoder_output = None
+    batch = Unaligned(first, outputs, encoder_output, sizes)
     return [batch] * len(metadata)
 
 

@@ -3,9 +3,9 @@
 This is faster-whisper's `BatchedInferencePipeline.transcribe` cut open at its batch loop
 (same VAD cut, features and options), so that chunks of several jobs can share one batch
 on the model (batcher.py) and each job still gets exactly the segments the pipeline
-would have given it. One difference: the language is detected on the first chunk's own
-window (the pipeline's window runs on into the second chunk), and on a CPU that
-window's encoder output is kept for the chunk's batch (encoded.py).
+would have given it. Where the language is detected on exactly the first chunk's own
+window (the file is that one chunk, or the chunk fills its 30 s), the detection's
+encoder output is kept on a CPU for the chunk's batch (encoded.py).
 """
 
 from __future__ import annotations
@@ -68,9 +68,10 @@ def prepare(model: Any, audio: np.ndarray, options: TranscribeOptions) -> Prepar
     audio_chunks, chunks = collect_chunks(audio, clips, max_duration=chunk_length)
     if not clips:  # no speech: nothing to decode (collect_chunks still gives one empty chunk)
         audio_chunks, chunks = [], []
-    features = [pad_or_trim(model.feature_extractor(chunk)[..., :-1]) for chunk in audio_chunks]
+    raw = [model.feature_extractor(chunk)[..., :-1] for chunk in audio_chunks]
+    features = [pad_or_trim(feature) for feature in raw]
 
-    language, probability, first_encoded = _language(model, options, features)
+    language, probability, first_encoded = _language(model, options, raw, features)
     tokenizer = Tokenizer(
         model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language
     )
@@ -99,24 +100,32 @@ def prepare(model: Any, audio: np.ndarray, options: TranscribeOptions) -> Prepar
 
 
 def _language(
-    model: Any, options: TranscribeOptions, features: list[np.ndarray]
+    model: Any, options: TranscribeOptions, raw: list[np.ndarray], padded: list[np.ndarray]
 ) -> tuple[str, float, np.ndarray | None]:
-    """The language, its probability and, on a CPU, the first chunk's encoder output."""
+    """The language, its probability and, on a CPU, the first chunk's encoder output
+    when the detection ran on exactly that chunk's window."""
     if options.language is not None:
         return (options.language if model.model.is_multilingual else "en"), 1.0, None
     if not model.model.is_multilingual:
         return "en", 1.0, None
-    if not features:  # no speech: the pipeline's own call, a dummy frame for the audio
-        dummy = np.full((model.model.n_mels, 1), -1.5, dtype="float32")
-        language, probability, _ = model.detect_language(
-            features=dummy, language_detection_segments=1, language_detection_threshold=0.5
-        )
-        return str(language), float(probability), None
-    # detect_language's one-window case: the most probable language token
-    encoded = model.encode(features[0])
-    token, probability = model.model.detect_language(encoded)[0][0]
-    kept = np.asarray(encoded) if model.model.device == "cpu" else None
-    return str(token)[2:-2], float(probability), kept
+    window = model.feature_extractor.nb_max_frames
+    if len(raw) == 1 or (raw and raw[0].shape[-1] >= window):
+        # The pipeline's window (below) is this chunk's own, but for the one dummy frame
+        # after a single short chunk. detect_language's one-window case: the most
+        # probable language token.
+        encoded = model.encode(padded[0])
+        token, probability = model.model.detect_language(encoded)[0][0]
+        kept = np.asarray(encoded) if model.model.device == "cpu" else None
+        return str(token)[2:-2], float(probability), kept
+    # The pipeline's own call: the chunks' features run together (a short first chunk
+    # then gets the start of the next), a dummy frame standing in for no speech.
+    dummy = np.full((model.model.n_mels, 1), -1.5, dtype="float32")
+    language, probability, _ = model.detect_language(
+        features=np.concatenate([*raw, dummy], axis=1),
+        language_detection_segments=1,
+        language_detection_threshold=0.5,
+    )
+    return str(language), float(probability), None
 
 
 def _pipeline_default(name: str) -> Any:
