@@ -80,9 +80,9 @@ def prefetch_chunks(settings: TranscriberSettings, device: str, max_batch: int) 
     batches' worth: jobs cut their chunks on the CPU while the GPU decodes. On CPU one
     batch's worth: the cores are what every job waits for, and a job held beyond the
     next batch only takes them from the batches being decoded (its download, decode and
-    chunk cutting). Measured on 2 cores, eight 30-s clips at once: two batches' worth
-    gave the first result in 1.43x a lone job's time, one batch's worth in 1.09x, with
-    the same time for all eight."""
+    chunk cutting). Measured on 2 cores (two model workers), eight 30-s clips at once,
+    first result / all eight: two batches' worth 2.7 / 10.2 s, one batch's worth (2
+    chunks) 2.3 / 9.3 s, one chunk 2.1 / 13.0 s (the workers then wait for work)."""
     return settings.transcriber_prefetch_chunks or (
         2 * max_batch if device == "cuda" else max_batch
     )
