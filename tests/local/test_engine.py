@@ -184,34 +184,15 @@ def test_word_timestamps_over_many_batches_are_the_pipelines_own(
     """A word-timestamp job's batches decode on both workers at once and are aligned
     afterwards in order (alignment.py): its words are exactly those of faster-whisper's
     pipeline loop, which aligns each batch right after decoding it, in order."""
-    from faster_whisper import BatchedInferencePipeline
-
-    from services.transcriber.adapters.chunks import prepare, to_segments
-    from services.transcriber.adapters.whisper import to_segment
-
     audio = decode(speech_wav)
     pause = np.zeros(SAMPLE_RATE * 2, dtype=audio.dtype)
     long = np.concatenate([audio, pause] * 4 + [audio])
     options = TranscribeOptions(word_timestamps=True, batch_size=2)  # batched: size > 1
-    prepared = prepare(engine._model, long, options)
-    assert len(prepared.chunks) >= 5  # three batches or more
+    assert len(prepare_chunks(engine, long, options)) >= 5  # three batches or more
 
     ours = engine.transcribe(long, options, lambda _: None, lambda: False)
-    pipeline = BatchedInferencePipeline(engine._model)
-    pipeline.last_speech_timestamp = 0.0  # as its transcribe() starts a file
-    outputs = [
-        part
-        for at in range(0, len(prepared.chunks), 2)
-        for part in pipeline.forward(
-            np.stack(prepared.features[at : at + 2]),
-            prepared.tokenizer,
-            prepared.chunks[at : at + 2],
-            prepared.options,
-        )
-    ]
-    theirs = [to_segment(segment, options) for segment in to_segments(prepared, outputs)]
     assert sum(len(s.words or []) for s in ours.segments) > 100
-    assert ours.segments == theirs
+    assert ours.segments == pipelines_own_segments(engine, long, options)
 
 
 @pytest.mark.parametrize("one_chunk", [True, False])
@@ -224,11 +205,6 @@ def test_the_language_detections_encoding_is_reused_where_it_is_the_first_chunks
     window runs on into the second chunk (faster-whisper's), so nothing is reused (one
     window more than chunks). Either way the segments are those of the pipeline
     encoding every chunk itself."""
-    from faster_whisper import BatchedInferencePipeline
-
-    from services.transcriber.adapters.chunks import prepare, to_segments
-    from services.transcriber.adapters.whisper import to_segment
-
     speech = decode(speech_wav)
     pause = np.zeros(SAMPLE_RATE * 2, dtype=speech.dtype)
     audio = speech[: SAMPLE_RATE * 20] if one_chunk else np.concatenate([speech, pause, speech])
@@ -246,21 +222,34 @@ def test_the_language_detections_encoding_is_reused_where_it_is_the_first_chunks
     ours = engine.transcribe(audio, options, lambda _: None, lambda: False)
     assert sum(windows) == (1 if chunks == 1 else chunks + 1)
     monkeypatch.undo()
+    assert ours.language == "en" and ours.segments == pipelines_own_segments(engine, audio, options)
+
+
+def pipelines_own_segments(
+    engine: WhisperEngine, audio: np.ndarray, options: TranscribeOptions
+) -> list[object]:
+    """The segments of faster-whisper's own pipeline loop over the job's chunks, its
+    batches as ours (`batch_size` chunks, in order; the encoder runs on every chunk)."""
+    from faster_whisper import BatchedInferencePipeline
+
+    from services.transcriber.adapters.chunks import prepare, to_segments
+    from services.transcriber.adapters.whisper import to_segment
 
     prepared = prepare(engine._model, audio, options)
     pipeline = BatchedInferencePipeline(engine._model)
+    pipeline.last_speech_timestamp = 0.0  # as its transcribe() starts a file
+    size = options.batch_size
     outputs = [
         part
-        for at in range(0, chunks, 2)
+        for at in range(0, len(prepared.chunks), size)
         for part in pipeline.forward(
-            np.stack(prepared.features[at : at + 2]),
+            np.stack(prepared.features[at : at + size]),
             prepared.tokenizer,
-            prepared.chunks[at : at + 2],
+            prepared.chunks[at : at + size],
             prepared.options,
         )
     ]
-    theirs = [to_segment(segment, options) for segment in to_segments(prepared, outputs)]
-    assert ours.language == "en" and ours.segments == theirs
+    return [to_segment(segment, options) for segment in to_segments(prepared, outputs)]
 
 
 def prepare_chunks(
